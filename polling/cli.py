@@ -1,0 +1,219 @@
+"""The organiser's command line: `polling serve`, `polling event ...`, `polling export ...`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from polling.config import load_settings
+from polling.server import PATCH_FIRST
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point.
+
+    eventlet must patch the standard library before Flask or SQLAlchemy are imported, and
+    importing this package has already imported them; so `serve` continues in a fresh
+    interpreter that patches first.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["serve"]:
+        boot = PATCH_FIRST[load_settings()["ASYNC_MODE"]]
+        if boot:
+            start = f"{boot}\nfrom polling.cli import cli\ncli.main(prog_name='polling')"
+            os.execv(sys.executable, [sys.executable, "-c", start, *args])
+    cli.main(args=args, prog_name="polling")
+
+
+@click.group()
+def cli() -> None:
+    """Live audience polling for panel discussions."""
+
+
+@cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, help="Port (0 picks a free one).")
+@click.option("--deck", type=click.Path(dir_okay=False, path_type=Path), help="Deck to run.")
+@click.option("--event", "code", help="Serve this existing event (its join code).")
+@click.option("--new-event", is_flag=True, help="Start a fresh event instead of reopening.")
+def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: bool) -> None:
+    """Start the server for an event and print its URLs and QR code.
+
+    Without options it reopens the latest event of the default deck (or creates one), so a
+    restart in the middle of a panel continues where it was.
+    """
+    from polling import create_app, server
+    from polling.qr import qr_text
+    from polling.urls import default_public_url
+
+    app = create_app()
+    listener = server.listen(app.config["ASYNC_MODE"], host, port)
+    bound_port = listener.getsockname()[1]
+    if not app.config.get("PUBLIC_URL"):
+        app.config["PUBLIC_URL"] = default_public_url(host, bound_port)
+    event = _event_to_serve(app, deck, code, new_event)
+    _print_urls(app.config["PUBLIC_URL"], event)
+    click.echo(qr_text(f"{app.config['PUBLIC_URL']}/{event.code}"))
+    sys.stdout.flush()
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Listening on http://{shown}:{bound_port} - press Ctrl+C to stop.", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve(app, listener)
+
+
+@cli.group()
+def event() -> None:
+    """Create and list events."""
+
+
+@event.command("create")
+@click.option("--deck", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--results", type=click.Choice(["hidden", "live"]), help="Projector results.")
+@click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
+def event_create(deck: Path, results: str | None, as_json: bool) -> None:
+    """Create an event from a deck file and print its URLs."""
+    from polling import db
+    from polling.events import create_event
+
+    app = _app()
+    loaded = _load_deck(deck)
+    with db.session() as db_session:
+        created = create_event(
+            db_session, loaded, results_mode=results or app.config["RESULTS_MODE"]
+        )
+    base = _base_url(app)
+    if as_json:
+        click.echo(json.dumps(_event_json(base, created), ensure_ascii=False, indent=2))
+    else:
+        _print_urls(base, created)
+
+
+@event.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+def event_list(as_json: bool) -> None:
+    """List all events, newest first."""
+    from polling import db
+    from polling.events import display_code, list_events
+
+    app = _app()
+    base = _base_url(app)
+    with db.session() as db_session:
+        found = list_events(db_session)
+        rows = [(_event_json(base, item), item.stage, item.current_position) for item in found]
+    if as_json:
+        click.echo(json.dumps([row for row, _stage, _pos in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No events yet. Create one with: polling event create --deck PATH")
+    for row, stage, position in rows:
+        where = f"statement {position}" if stage == "statement" else stage
+        click.echo(
+            f"{display_code(row['code'])}  {row['created_at'][:16]}  {row['deck']:<24} "
+            f"{where:<12} {row['title']}"
+        )
+
+
+@cli.command("export")
+@click.argument("code")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--table",
+    type=click.Choice(["summary", "votes"]),
+    default="summary",
+    show_default=True,
+    help="CSV only: results per option, or every vote.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def export_command(code: str, fmt: str, table: str, output: Path | None) -> None:
+    """Export the results of the event with join code CODE."""
+    from polling import db, export
+    from polling.events import find_event
+
+    _app()
+    with db.session() as db_session:
+        found = find_event(db_session, code)
+        if found is None:
+            raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
+        body = export.render(export.event_results(db_session, found), fmt, table)
+    if output is None:
+        click.echo(body, nl=False)
+    else:
+        output.write_text(body, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+
+
+def _app():
+    """The app for commands that only read or write the database: they serve nothing, so
+    they need no async library."""
+    from polling import create_app
+
+    return create_app({"ASYNC_MODE": "threading"})
+
+
+def _load_deck(path: Path):
+    from polling.decks import DeckError, load_deck
+
+    try:
+        return load_deck(path)
+    except DeckError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _event_to_serve(app, deck: Path | None, code: str | None, new_event: bool):
+    from polling import db
+    from polling.events import create_event, find_event, latest_event_for_deck
+
+    with db.session() as db_session:
+        if code is not None:
+            found = find_event(db_session, code)
+            if found is None:
+                raise click.ClickException(f"no event with code {code!r}")
+            return found
+        path = deck or Path(app.config["DECKS_DIR"]) / app.config["DEFAULT_DECK"]
+        loaded = _load_deck(path)
+        found = None if new_event else latest_event_for_deck(db_session, loaded.name)
+        if found is not None:
+            return found
+        return create_event(db_session, loaded, results_mode=app.config["RESULTS_MODE"])
+
+
+def _base_url(app) -> str:
+    from polling.urls import default_public_url
+
+    return (app.config.get("PUBLIC_URL") or default_public_url("0.0.0.0", 5000)).rstrip("/")
+
+
+def _event_json(base: str, item) -> dict[str, str]:
+    from polling.urls import join_url, moderator_url, presenter_url
+
+    return {
+        "code": item.code,
+        "title": item.title.get(item.language, ""),
+        "deck": item.deck_name,
+        "created_at": item.created_at.isoformat(timespec="seconds"),
+        "join_url": join_url(base, item),
+        "presenter_url": presenter_url(base, item),
+        "moderator_url": moderator_url(base, item),
+    }
+
+
+def _print_urls(base: str, item) -> None:
+    from polling.events import display_code
+
+    urls = _event_json(base, item)
+    click.echo(f"Event:      {urls['title']}  (code {display_code(item.code)})")
+    click.echo(f"Join:       {urls['join_url']}")
+    click.echo(f"Presenter:  {urls['presenter_url']}")
+    click.echo(f"Moderator:  {urls['moderator_url']}   (keep this one to yourself)")

@@ -1,0 +1,60 @@
+"""Settings: defaults, then the environment, then explicit overrides (tests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # None means: a SQLite file in the instance folder (see db.py).
+    "DATABASE_URL": None,
+    # None means: the machine's LAN address, so phones on the venue Wi-Fi can reach it.
+    "PUBLIC_URL": None,
+    "DECKS_DIR": str(PROJECT_ROOT / "statements"),
+    "DEFAULT_DECK": "ai-in-de-zorg.toml",
+    # eventlet in production; the tests use threading so they need no monkey patching.
+    "ASYNC_MODE": "eventlet",
+    # Tallies go to the presenter and moderator at most once per interval per event.
+    # 0 sends one after every vote: only for tests, where determinism beats throughput.
+    "TALLY_INTERVAL": 0.25,
+    # eventlet's WSGI server accepts only 1,024 connections unless told otherwise.
+    "MAX_CONNECTIONS": 20000,
+    # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
+    "MESSAGE_QUEUE": None,
+    "RESULTS_MODE": "hidden",
+}
+
+# Environment variable -> (setting, converter).
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "POLLING_PUBLIC_URL": ("PUBLIC_URL", str),
+    "POLLING_DECKS_DIR": ("DECKS_DIR", str),
+    "POLLING_DEFAULT_DECK": ("DEFAULT_DECK", str),
+    "POLLING_ASYNC_MODE": ("ASYNC_MODE", str),
+    "POLLING_TALLY_INTERVAL": ("TALLY_INTERVAL", float),
+    "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
+    "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),
+    "POLLING_RESULTS_MODE": ("RESULTS_MODE", str),
+    "POLLING_SECRET_KEY": ("SECRET_KEY", str),
+}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings: defaults, overridden by the environment, then by `overrides`."""
+    settings = dict(DEFAULTS)
+    for variable, (name, convert) in ENVIRONMENT.items():
+        value = os.environ.get(variable)
+        if value:
+            try:
+                settings[name] = convert(value)
+            except ValueError as error:
+                raise SystemExit(f"{variable}={value!r} is not valid: {error}") from None
+    settings.update(overrides or {})
+    if settings["ASYNC_MODE"] not in ("eventlet", "threading"):
+        raise SystemExit("POLLING_ASYNC_MODE must be 'eventlet' or 'threading'")
+    if settings["RESULTS_MODE"] not in ("hidden", "live"):
+        raise SystemExit("POLLING_RESULTS_MODE must be 'hidden' or 'live'")
+    return settings

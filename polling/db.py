@@ -1,0 +1,66 @@
+"""The database connection: one engine per app, short-lived sessions per unit of work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Base class of all models."""
+
+
+class Database:
+    """Owns the engine and hands out sessions; initialised by `create_app`."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Connect to the configured database and create missing tables."""
+        url = app.config["DATABASE_URL"] or default_sqlite_url(Path(app.instance_path))
+        app.config["DATABASE_URL"] = url
+        if self.engine is not None:
+            self.engine.dispose()
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Importing registers the tables on Base.metadata.
+        from polling import models  # noqa: F401
+
+        Base.metadata.create_all(self.engine)
+
+    def session(self) -> Session:
+        """A new session; use it as a context manager and commit explicitly."""
+        if self._sessions is None:
+            raise RuntimeError("the database is not initialised: call create_app() first")
+        return self._sessions()
+
+
+def default_sqlite_url(instance_path: Path) -> str:
+    """A SQLite file in the instance folder, which is outside version control."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance_path / 'polling.sqlite3'}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets the pragmas that make a "✓" durable."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def set_sqlite_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers (tallies, state) run while a vote is written;
+        # synchronous=FULL keeps a committed vote through a power cut, not just a crash.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine

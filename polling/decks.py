@@ -1,0 +1,199 @@
+"""Statement decks: TOML files in statements/, read and validated before anything is created."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("nl", "en")
+STATEMENT_TEXTS = ("theme", "question", "challenge", "statement")
+REQUIRED_STATEMENT_TEXTS = ("statement",)
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+MAX_OPTIONS = 6
+
+DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
+    {"key": "agree", "label": {"nl": "Eens", "en": "Agree"}},
+    {"key": "disagree", "label": {"nl": "Oneens", "en": "Disagree"}},
+)
+
+
+class DeckError(ValueError):
+    """A deck that cannot be used; the message names the file and the field."""
+
+    def __init__(self, source: str, field: str, problem: str) -> None:
+        super().__init__(f"{source}: {field}: {problem}")
+        self.source = source
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class DeckOption:
+    """A choice, with its label per language."""
+
+    key: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeckStatement:
+    """A statement with its texts per language and its options."""
+
+    key: str
+    texts: dict[str, dict[str, str]]
+    options: tuple[DeckOption, ...]
+
+
+@dataclass(frozen=True)
+class Deck:
+    """A validated deck."""
+
+    name: str
+    title: dict[str, str]
+    language: str
+    statements: tuple[DeckStatement, ...]
+
+
+def list_decks(directory: str | Path) -> list[Path]:
+    """The deck files in a folder, sorted by name."""
+    return sorted(Path(directory).glob("*.toml"))
+
+
+def load_deck(path: str | Path) -> Deck:
+    """Read and validate a deck file; raise DeckError naming the file and field if it is broken."""
+    path = Path(path)
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DeckError(source, "file", "does not exist") from None
+    except UnicodeDecodeError:
+        raise DeckError(source, "file", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise DeckError(source, "file", f"is not valid TOML ({error})") from None
+    return parse_deck(data, source=source, name=path.name)
+
+
+def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
+    """Validate the parsed TOML of a deck."""
+    _check_fields(data, {"title", "language", "options", "statements"}, source, "")
+    language = data.get("language")
+    if language is None:
+        raise DeckError(source, "language", "is missing")
+    if language not in LANGUAGES:
+        raise DeckError(source, "language", f"must be one of {', '.join(LANGUAGES)}")
+    title = _text(data.get("title"), language, source, "title")
+    default_options = _options(data.get("options"), language, source, "options")
+
+    statements_data = data.get("statements")
+    if statements_data is None:
+        raise DeckError(source, "statements", "is missing")
+    if not isinstance(statements_data, list) or not statements_data:
+        raise DeckError(source, "statements", "must be a non-empty list of [[statements]] tables")
+    statements = []
+    first_seen: dict[str, str] = {}
+    for index, raw in enumerate(statements_data, start=1):
+        where = f"statements[{index}]"
+        statement = _statement(raw, language, default_options, source, where)
+        if statement.key in first_seen:
+            raise DeckError(
+                source,
+                f"{where}.key",
+                f"duplicate key {statement.key!r} (also {first_seen[statement.key]})",
+            )
+        first_seen[statement.key] = where
+        statements.append(statement)
+    return Deck(name=name, title=title, language=language, statements=tuple(statements))
+
+
+def _statement(
+    raw: Any, language: str, default_options: tuple[DeckOption, ...], source: str, where: str
+) -> DeckStatement:
+    if not isinstance(raw, dict):
+        raise DeckError(source, where, "must be a table")
+    _check_fields(raw, {"key", *STATEMENT_TEXTS, "options"}, source, where)
+    key = _key(raw.get("key"), source, f"{where}.key")
+    per_field = {}
+    for field in STATEMENT_TEXTS:
+        if field in raw or field in REQUIRED_STATEMENT_TEXTS:
+            per_field[field] = _text(raw.get(field), language, source, f"{where}.{field}")
+    # Regroup as language -> field -> text, falling back to the deck's language.
+    languages = sorted({lang for texts in per_field.values() for lang in texts})
+    texts = {
+        lang: {field: values.get(lang, values[language]) for field, values in per_field.items()}
+        for lang in languages
+    }
+    options = _options(raw.get("options"), language, source, f"{where}.options")
+    return DeckStatement(key=key, texts=texts, options=options or default_options)
+
+
+def _options(raw: Any, language: str, source: str, where: str) -> tuple[DeckOption, ...]:
+    if raw is None:
+        if where == "options":
+            return tuple(DeckOption(o["key"], dict(o["label"])) for o in DEFAULT_OPTIONS)
+        return ()
+    if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_OPTIONS:
+        raise DeckError(source, where, f"must be a list of 2 to {MAX_OPTIONS} [[options]] tables")
+    options = []
+    for index, item in enumerate(raw, start=1):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise DeckError(source, at, "must be a table")
+        _check_fields(item, {"key", "label"}, source, at)
+        key = _key(item.get("key"), source, f"{at}.key")
+        if any(option.key == key for option in options):
+            raise DeckError(source, f"{at}.key", f"duplicate option key {key!r}")
+        options.append(
+            DeckOption(key=key, labels=_text(item.get("label"), language, source, f"{at}.label"))
+        )
+    return tuple(options)
+
+
+def _key(value: Any, source: str, where: str) -> str:
+    if value is None:
+        raise DeckError(source, where, "is missing")
+    if not isinstance(value, str):
+        raise DeckError(source, where, f"must be a string, not {type(value).__name__}")
+    if not KEY_PATTERN.match(value):
+        raise DeckError(
+            source, where, f"{value!r} must be 1-32 lower-case letters, digits, '-' or '_'"
+        )
+    return value
+
+
+def _text(value: Any, language: str, source: str, where: str) -> dict[str, str]:
+    """A text is a string in the deck's language, or a table of language -> string."""
+    if value is None:
+        raise DeckError(source, where, "is missing")
+    if isinstance(value, str):
+        value = {language: value}
+    if not isinstance(value, dict):
+        raise DeckError(
+            source, where, f"must be a string or a table of languages, not {type(value).__name__}"
+        )
+    texts = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            raise DeckError(
+                source, f"{where}.{lang}", f"unknown language (known: {', '.join(LANGUAGES)})"
+            )
+        if not isinstance(text, str):
+            raise DeckError(
+                source, f"{where}.{lang}", f"must be a string, not {type(text).__name__}"
+            )
+        if not text.strip():
+            raise DeckError(source, f"{where}.{lang}", "must not be empty")
+        texts[lang] = " ".join(text.split())
+    if language not in texts:
+        raise DeckError(source, f"{where}.{language}", "is missing (the deck's language)")
+    return texts
+
+
+def _check_fields(table: dict[str, Any], allowed: set[str], source: str, where: str) -> None:
+    for field in table:
+        if field not in allowed:
+            at = f"{where}.{field}" if where else field
+            raise DeckError(source, at, f"unknown field (allowed: {', '.join(sorted(allowed))})")

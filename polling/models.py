@@ -1,0 +1,169 @@
+"""The tables. The database is the truth for an event's state and its votes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, String, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from polling.db import Base
+
+LOBBY = "lobby"
+STATEMENT = "statement"
+FINISHED = "finished"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC timestamp that comes back timezone-aware from every database (SQLite drops it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use polling.models.utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Event(Base):
+    """One run of a deck in front of an audience."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    title: Mapped[dict[str, str]] = mapped_column(JSON)  # language -> title
+    language: Mapped[str] = mapped_column(String(8))
+    deck_name: Mapped[str] = mapped_column(String(200), index=True)
+    presenter_key: Mapped[str] = mapped_column(String(64))
+    moderator_key: Mapped[str] = mapped_column(String(64))
+    results_mode: Mapped[str] = mapped_column(String(8), default="hidden")  # hidden | live
+    # 0 = lobby (before the first statement), 1..N = that statement, N+1 = finished.
+    current_position: Mapped[int] = mapped_column(default=0)
+    results_revealed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    statements: Mapped[list[Statement]] = relationship(
+        back_populates="event", order_by="Statement.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def stage(self) -> str:
+        """lobby, statement or finished, derived from the position."""
+        if self.current_position <= 0:
+            return LOBBY
+        if self.current_position > len(self.statements):
+            return FINISHED
+        return STATEMENT
+
+    @property
+    def current_statement(self) -> Statement | None:
+        """The statement on screen, if any."""
+        if self.stage != STATEMENT:
+            return None
+        return self.statements[self.current_position - 1]
+
+
+class Statement(Base):
+    """A statement of an event, copied from its deck so later deck edits change nothing."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("event_id", "position"),
+        UniqueConstraint("event_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    position: Mapped[int]  # 1-based, in the order of the deck
+    key: Mapped[str] = mapped_column(String(64))
+    # language -> {"theme", "question", "challenge", "statement"}
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
+
+    event: Mapped[Event] = relationship(back_populates="statements")
+    options: Mapped[list[Option]] = relationship(
+        order_by="Option.position", cascade="all, delete-orphan"
+    )
+    rounds: Mapped[list[Round]] = relationship(
+        order_by="Round.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def latest_round(self) -> Round | None:
+        """The round the statement is in now; None before voting first opened."""
+        return self.rounds[-1] if self.rounds else None
+
+
+class Option(Base):
+    """A choice on a statement, e.g. eens / oneens."""
+
+    __tablename__ = "options"
+    __table_args__ = (UniqueConstraint("statement_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(String(32))
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)  # language -> label
+
+
+class Round(Base):
+    """One opening of voting on a statement; a re-vote after discussion is round 2."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("statement_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def is_open(self) -> bool:
+        """Votes are accepted while the round has not been closed."""
+        return self.closed_at is None
+
+
+class Participant(Base):
+    """An anonymous phone in an event. Only a digest of its cookie token is stored."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("event_id", "token_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # sha256 of event id and the phone's random token: the same phone is unlinkable across events.
+    token_digest: Mapped[str] = mapped_column(String(64))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def pseudonym(self) -> str:
+        """The name this participant has in exports."""
+        return self.token_digest[:10]
+
+
+class Vote(Base):
+    """A participant's current choice in a round; changing it updates this row."""
+
+    __tablename__ = "votes"
+    # The rule "one vote per phone per round" lives in the schema.
+    __table_args__ = (UniqueConstraint("round_id", "participant_id", name="one_vote_per_round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(ForeignKey("options.id", ondelete="CASCADE"))
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

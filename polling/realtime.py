@@ -1,0 +1,212 @@
+"""Socket.IO: who is connected to which event in which role, and what they are sent.
+
+Handlers are thin: check who is asking, validate the payload, call a domain function
+(which commits), then broadcast. Rooms per event and role decide who sees what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import Flask, current_app, session
+from flask_socketio import ConnectionRefusedError, emit, join_room
+
+from polling import db, events, socketio, state, voting
+from polling.events import MODERATOR, PRESENTER
+from polling.models import Event
+from polling.state import AUDIENCE
+
+ROLES = (AUDIENCE, PRESENTER, MODERATOR)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a connection is, decided on connect from the cookie or the key."""
+
+    event_id: int
+    role: str
+    can_control: bool
+    participant_id: int | None = None
+
+
+def room(event_id: int, role: str) -> str:
+    """The room of one role in one event."""
+    return f"event-{event_id}-{role}"
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its tally publisher (one per process)."""
+    app.extensions["polling_tallies"] = TallyPublisher(app)
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    """The body of every refused request: a stable code and a sentence."""
+    return {"ok": False, "error": code, "message": message}
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    """Authenticate from `auth` ({code, role, key}) and the participant cookie."""
+    try:
+        identity = _authenticate(auth)
+    except voting.VotingError as refused:
+        # The client sees `message`, and `data` as {ok, error, message} like any refusal.
+        raise ConnectionRefusedError(
+            refused.message, error(refused.code, refused.message)
+        ) from None
+    session["identity"] = asdict(identity)
+    join_room(room(identity.event_id, identity.role))
+    emit("state", _personal_state(identity))
+
+
+@socketio.on("sync")
+def on_sync(_data: Any = None) -> dict[str, Any]:
+    """Reply with this connection's full current state (e.g. after the phone wakes up)."""
+    identity = _identity()
+    if identity is None:
+        return error("not_joined", "Connect with a valid event code first.")
+    return {"ok": True, "state": _personal_state(identity)}
+
+
+@socketio.on("vote")
+def on_vote(data: Any = None) -> dict[str, Any]:
+    """Record a vote; the ack says ok only after the vote is committed."""
+    identity = _identity()
+    if identity is None or identity.participant_id is None:
+        return error("not_audience", "Only the audience can vote.")
+    if not isinstance(data, dict):
+        return error("bad_request", "Send {round: <id>, choice: <option key>}.")
+    round_id, choice = data.get("round"), data.get("choice")
+    if not isinstance(round_id, int) or isinstance(round_id, bool) or not isinstance(choice, str):
+        return error("bad_request", "Send {round: <id>, choice: <option key>}.")
+    try:
+        with db.session() as db_session:
+            voting.cast_vote(db_session, identity.participant_id, round_id, choice)
+    except voting.VotingError as refused:
+        return error(refused.code, refused.message)
+    _tallies().vote_committed(identity.event_id)
+    return {"ok": True, "round": round_id, "choice": choice}
+
+
+@socketio.on("control")
+def on_control(data: Any = None) -> dict[str, Any]:
+    """Apply a moderator action, then tell every screen of the event."""
+    identity = _identity()
+    if identity is None or not identity.can_control:
+        return error("forbidden", "Only the moderator can control the event.")
+    action = data.get("action") if isinstance(data, dict) else None
+    if action not in voting.ACTIONS:
+        return error("bad_request", f"Send {{action: one of {', '.join(voting.ACTIONS)}}}.")
+    try:
+        with db.session() as db_session:
+            voting.control(db_session, identity.event_id, action)
+    except voting.VotingError as refused:
+        return error(refused.code, refused.message)
+    broadcast_state(identity.event_id)
+    return {"ok": True}
+
+
+def broadcast_state(event_id: int) -> None:
+    """Send the new state once to each role's room of the event."""
+    with db.session() as db_session:
+        event = db_session.get(Event, event_id)
+        if event is None:
+            return
+        current = state.snapshot(db_session, event)
+    for role in ROLES:
+        socketio.emit("state", current.for_role(role), to=room(event_id, role))
+
+
+def _authenticate(auth: Any) -> Identity:
+    if not isinstance(auth, dict):
+        raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
+    role = auth.get("role", AUDIENCE)
+    code = auth.get("code")
+    if role not in ROLES or not isinstance(code, str):
+        raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
+    with db.session() as db_session:
+        event = events.find_event(db_session, code)
+        if event is None:
+            raise voting.VotingError("unknown_event", "There is no event with this code.")
+        if role == AUDIENCE:
+            token = session.get("participant")
+            if not isinstance(token, str):
+                raise voting.VotingError(
+                    "no_participant", "Open the event's vote page first: it sets the cookie."
+                )
+            participant = voting.join(db_session, event.id, token)
+            return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant.id)
+        key_role = events.role_for_key(event, auth.get("key"))
+        if key_role is None or (role == MODERATOR and key_role != MODERATOR):
+            raise voting.VotingError("bad_key", "This key does not give access to this event.")
+        return Identity(event.id, role, can_control=key_role == MODERATOR)
+
+
+def _identity() -> Identity | None:
+    stored = session.get("identity")
+    return Identity(**stored) if isinstance(stored, dict) else None
+
+
+def _personal_state(identity: Identity) -> dict[str, Any]:
+    """The state for one connection; a phone also gets its own vote in the current round."""
+    with db.session() as db_session:
+        event = db_session.get(Event, identity.event_id)
+        payload = state.snapshot(db_session, event).for_role(identity.role)
+        payload["can_control"] = identity.can_control
+        if identity.participant_id is not None:
+            round_id = payload["round"]["id"] if payload["round"] else None
+            payload["you"] = {
+                "choice": state.own_choice(db_session, identity.participant_id, round_id)
+            }
+    return payload
+
+
+def _tallies() -> TallyPublisher:
+    return current_app.extensions["polling_tallies"]
+
+
+class TallyPublisher:
+    """Sends tallies to the presenter and moderator rooms, a few times a second at most.
+
+    It remembers only *which* events have new votes; the counts always come from the
+    database, so every process sends the same numbers.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.interval: float = app.config["TALLY_INTERVAL"]
+        self.pending: set[int] = set()
+        self.running = False
+
+    def vote_committed(self, event_id: int) -> None:
+        """Note that an event has a new vote; publish now or at the next tick."""
+        if self.interval <= 0:
+            self.publish(event_id)
+            return
+        self.pending.add(event_id)
+        if not self.running:
+            self.running = True
+            socketio.start_background_task(self._run)
+
+    def _run(self) -> None:
+        while True:
+            socketio.sleep(self.interval)
+            due, self.pending = self.pending, set()
+            for event_id in due:
+                try:
+                    self.publish(event_id)
+                except Exception:  # a failed tick must not stop later ones
+                    self.app.logger.exception("publishing the tally of event %s failed", event_id)
+
+    def publish(self, event_id: int) -> None:
+        """Send the current round's tally to the presenter and moderator rooms."""
+        with self.app.app_context(), db.session() as db_session:
+            event = db_session.get(Event, event_id)
+            tally = state.current_tally(db_session, event_id)
+            if event is None or tally is None:
+                return
+            revealed, mode = event.results_revealed, event.results_mode
+        for role in (PRESENTER, MODERATOR):
+            message = state.tally_message(tally, role, revealed, mode)
+            socketio.emit("tally", message, to=room(event_id, role))

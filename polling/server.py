@@ -1,0 +1,58 @@
+"""Running the server process: the one module that knows which async library is underneath."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+ASYNC_MODES = ("eventlet", "threading")
+
+# Code that must run first in a server process, before anything imports threading or socket.
+# (The deprecation notice is eventlet's own; we chose it knowingly, see docs/deployment.md.)
+PATCH_FIRST = {
+    "eventlet": (
+        "import warnings\n"
+        "warnings.filterwarnings('ignore', message=r'\\s*Eventlet is deprecated')\n"
+        "import eventlet\n"
+        "eventlet.monkey_patch()"
+    ),
+    "threading": "",
+}
+# Phones arrive in bursts when the QR code goes up: keep room for them in the accept queue.
+LISTEN_BACKLOG = 2048
+
+
+def listen(async_mode: str, host: str, port: int) -> Any:
+    """Bind the listening socket (port 0 picks a free one); returns the socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if async_mode == "eventlet":
+        import eventlet
+
+        return eventlet.listen((host, port), family=family, backlog=LISTEN_BACKLOG)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(LISTEN_BACKLOG)
+    return listener
+
+
+def serve(app: Any, listener: Any) -> None:
+    """Serve the app on a bound socket until the process is stopped."""
+    async_mode = app.config["ASYNC_MODE"]
+    if async_mode == "eventlet":
+        import eventlet.wsgi
+
+        eventlet.wsgi.server(
+            listener,
+            app,
+            # eventlet's default of 1,024 connections is far below a full hall.
+            max_size=app.config["MAX_CONNECTIONS"],
+            # Access logs would hold IP addresses (and moderator keys in URLs): keep none.
+            log_output=False,
+        )
+        return
+    from werkzeug.serving import make_server
+
+    host, port = listener.getsockname()[:2]
+    server = make_server(host, port, app, threaded=True, fd=listener.fileno())
+    server.serve_forever()

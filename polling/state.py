@@ -1,0 +1,142 @@
+"""What each screen is told about an event, read from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from polling.events import PRESENTER, display_code
+from polling.models import Event, Option, Round, Statement, Vote
+from polling.tally import Tally, make_tally
+from polling.voting import count_participants
+
+AUDIENCE = "audience"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An event's state at one moment, from which every role's view is cut."""
+
+    public: dict[str, Any]
+    tally: Tally | None
+    results_mode: str
+    revealed: bool
+
+    def for_role(self, role: str) -> dict[str, Any]:
+        """The state as one role may see it."""
+        payload = {**self.public, "results": None, "turnout": None}
+        if self.tally is not None:
+            payload.update(tally_message(self.tally, role, self.revealed, self.results_mode))
+            del payload["round_id"]
+        return payload
+
+
+def shows_results(role: str, revealed: bool, results_mode: str) -> bool:
+    """Phones see results once revealed; the projector once revealed or when the event shows
+    them live; the moderator always."""
+    if role == AUDIENCE:
+        return revealed
+    if role == PRESENTER:
+        return revealed or results_mode == "live"
+    return True
+
+
+def tally_message(tally: Tally, role: str, revealed: bool, results_mode: str) -> dict[str, Any]:
+    """A tally as one role may see it: turnout for the screens, counts only where allowed."""
+    return {
+        "round_id": tally.round_id,
+        "turnout": tally.turnout_dict() if role != AUDIENCE else None,
+        "results": tally.as_dict() if shows_results(role, revealed, results_mode) else None,
+    }
+
+
+def snapshot(session: Session, event: Event) -> Snapshot:
+    """Read an event's state and the tally of its current round."""
+    statement = event.current_statement
+    round_ = statement.latest_round if statement else None
+    if event.stage != "statement":
+        phase = event.stage
+    elif round_ is None:
+        phase = "ready"
+    else:
+        phase = "open" if round_.is_open else "closed"
+    public = {
+        "event": {
+            "code": event.code,
+            "code_display": display_code(event.code),
+            "title": event.title,
+            "language": event.language,
+            "results_mode": event.results_mode,
+        },
+        "phase": phase,
+        "position": event.current_position,
+        "total": len(event.statements),
+        "statement": _statement_payload(statement) if statement else None,
+        "round": _round_payload(round_) if round_ else None,
+        "revealed": event.results_revealed,
+    }
+    tally = round_tally(session, event.id, statement, round_) if statement and round_ else None
+    return Snapshot(
+        public=public,
+        tally=tally,
+        results_mode=event.results_mode,
+        revealed=event.results_revealed,
+    )
+
+
+def round_tally(session: Session, event_id: int, statement: Statement, round_: Round) -> Tally:
+    """Count the votes of a round from the vote rows."""
+    counts = dict(
+        session.execute(
+            select(Option.key, func.count(Vote.id))
+            .join(Vote, Vote.option_id == Option.id)
+            .where(Vote.round_id == round_.id)
+            .group_by(Option.key)
+        ).all()
+    )
+    keys = [option.key for option in statement.options]
+    return make_tally(round_.id, keys, counts, count_participants(session, event_id))
+
+
+def current_tally(session: Session, event_id: int) -> Tally | None:
+    """The tally of the round on screen, or None if no round is on screen."""
+    event = session.get(Event, event_id)
+    statement = event.current_statement if event else None
+    round_ = statement.latest_round if statement else None
+    if event is None or statement is None or round_ is None:
+        return None
+    return round_tally(session, event.id, statement, round_)
+
+
+def own_choice(session: Session, participant_id: int, round_id: int | None) -> str | None:
+    """The option key this participant chose in a round, if any."""
+    if round_id is None:
+        return None
+    return session.scalar(
+        select(Option.key)
+        .join(Vote, Vote.option_id == Option.id)
+        .where(Vote.round_id == round_id, Vote.participant_id == participant_id)
+    )
+
+
+def _statement_payload(statement: Statement) -> dict[str, Any]:
+    return {
+        "id": statement.id,
+        "key": statement.key,
+        "position": statement.position,
+        "texts": statement.texts,
+        "options": [{"key": o.key, "labels": o.labels} for o in statement.options],
+    }
+
+
+def _round_payload(round_: Round) -> dict[str, Any]:
+    return {
+        "id": round_.id,
+        "number": round_.number,
+        "open": round_.is_open,
+        "opened_at": round_.opened_at.isoformat(),
+        "closed_at": round_.closed_at.isoformat() if round_.closed_at else None,
+    }

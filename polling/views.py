@@ -1,0 +1,221 @@
+"""The pages: join, vote (phone), presenter (projector), moderator, QR code and downloads."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.routing import BaseConverter
+
+from polling import db, export
+from polling.events import MODERATOR, display_code, find_event, normalise_code, role_for_key
+from polling.i18n import other_language, pick_language, strings
+from polling.models import Event
+from polling.qr import qr_svg
+from polling.urls import display_url, join_url, public_base_url
+
+bp = Blueprint("pages", __name__)
+
+# Scripts and styles only from this server: a venue may have no internet, and no inline
+# script means an injected one cannot run.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+DOWNLOADS = {
+    "results.csv": ("csv", "summary", "text/csv"),
+    "votes.csv": ("csv", "votes", "text/csv"),
+    "results.json": ("json", "summary", "application/json"),
+}
+
+
+class CodeConverter(BaseConverter):
+    """A join code in a URL: six digits."""
+
+    regex = r"\d{6}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, the code converter and the security headers."""
+    app.url_map.converters["code"] = CodeConverter
+    app.register_blueprint(bp)
+    app.after_request(security_headers)
+    app.register_error_handler(404, lambda _error: _error_page(404))
+    app.register_error_handler(403, lambda _error: _error_page(403))
+
+
+def security_headers(response: Response) -> Response:
+    """Headers every response carries."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    # Presenter and moderator URLs carry keys: never leak them in a Referer header.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def join() -> str | Response | tuple[str, int]:
+    """Type a code to join; a valid one redirects to the vote page."""
+    language = _language(None)
+    text = strings(language)
+    raw = request.args.get("code")
+    problem = None
+    if raw is not None:
+        code = normalise_code(raw)
+        if code is None:
+            problem = text["join_bad_code"]
+        else:
+            with db.session() as db_session:
+                if find_event(db_session, code) is not None:
+                    return redirect(url_for(".vote", code=code))
+            problem = text["join_unknown_code"].format(code=display_code(code))
+    page = render_template(
+        "join.html",
+        lang=language,
+        t=text,
+        other=other_language(language),
+        problem=problem,
+        typed=raw or "",
+    )
+    return (page, 400) if problem else page
+
+
+@bp.get("/<code:code>")
+def vote(code: str) -> str:
+    """The phone's page. The cookie gives the phone its anonymous identity."""
+    event = _event_or_404(code)
+    if not isinstance(session.get("participant"), str):
+        session["participant"] = secrets.token_urlsafe(24)
+        session.permanent = True
+    language = _language(event)
+    return render_template(
+        "vote.html",
+        event=event,
+        lang=language,
+        t=strings(language),
+        other=other_language(language),
+        code_display=display_code(event.code),
+    )
+
+
+@bp.get("/<code:code>/presenter")
+def presenter(code: str) -> str:
+    """The projector's page; with the moderator key it also takes keyboard shortcuts."""
+    event = _event_or_404(code)
+    key = request.args.get("key", "")
+    if role_for_key(event, key) is None:
+        abort(403)
+    language = _language(event)
+    url = join_url(public_base_url(), event)
+    return render_template(
+        "presenter.html",
+        event=event,
+        lang=language,
+        t=strings(language),
+        key=key,
+        join_url=url,
+        join_url_display=display_url(url),
+        code_display=display_code(event.code),
+    )
+
+
+@bp.get("/<code:code>/moderator")
+def moderator(code: str) -> str:
+    """The moderator's phone page."""
+    event = _event_or_404(code)
+    key = request.args.get("key", "")
+    if role_for_key(event, key) != MODERATOR:
+        abort(403)
+    language = _language(event)
+    return render_template(
+        "moderator.html",
+        event=event,
+        lang=language,
+        t=strings(language),
+        key=key,
+        other=other_language(language),
+        code_display=display_code(event.code),
+        downloads=list(DOWNLOADS),
+    )
+
+
+@bp.get("/<code:code>/qr.svg")
+def qr(code: str) -> Response:
+    """The QR code of the event's join URL."""
+    event = _event_or_404(code)
+    svg = qr_svg(join_url(public_base_url(), event))
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/<code:code>/export/<name>")
+def download(code: str, name: str) -> Response:
+    """A results file, for the moderator key only."""
+    event = _event_or_404(code)
+    if role_for_key(event, request.args.get("key", "")) != MODERATOR:
+        abort(403)
+    if name not in DOWNLOADS:
+        abort(404)
+    fmt, table, mimetype = DOWNLOADS[name]
+    with db.session() as db_session:
+        event = db_session.merge(event)
+        body = export.render(export.event_results(db_session, event), fmt, table)
+    filename = f"{event.code}-{name}"
+    return Response(
+        body,
+        mimetype=f"{mimetype}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """For a load balancer or a reverse proxy."""
+    return {"status": "ok"}
+
+
+def _event_or_404(code: str) -> Event:
+    with db.session() as db_session:
+        event = find_event(db_session, code)
+        if event is None:
+            abort(404)
+        event.statements  # noqa: B018 - loaded here, used after the session closes
+        return event
+
+
+def _language(event: Event | None) -> str:
+    """?lang= switches the UI language and is remembered; otherwise the event's language."""
+    requested = request.args.get("lang")
+    if requested is not None and pick_language(requested, "") == requested:
+        session["lang"] = requested
+    return pick_language(session.get("lang"), event.language if event else "nl")
+
+
+def _error_page(status: int) -> tuple[str, int]:
+    language = _language(None)
+    return render_template("error.html", lang=language, t=strings(language), status=status), status

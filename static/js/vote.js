@@ -1,0 +1,120 @@
+// The phone: shows the current statement, sends a vote, and shows it only once the server
+// has committed it. Comes back to the right statement with its own vote after any reconnect.
+import { connect, element, format, languages, optionLabel, renderResultRows, showOnline, statementText } from "./common.js";
+
+const app = document.getElementById("app");
+const langs = languages(app);
+const screens = ["lobby", "statement", "finished"];
+const choices = document.getElementById("choices");
+const status = document.getElementById("vote-status");
+
+let state = null;
+let online = false;
+let sending = null; // {round, choice} while waiting for the server
+let problem = "";
+const acknowledged = new Map(); // round id -> the choice the server confirmed
+
+const socket = connect({ code: app.dataset.code, role: "audience" }, {
+  onState(next) {
+    state = next;
+    if (next.you && next.round) {
+      // A personal state (on connect or sync) is the server's word on this phone's vote.
+      if (next.you.choice) acknowledged.set(next.round.id, next.you.choice);
+      else acknowledged.delete(next.round.id);
+    }
+    if (!next.round || sending?.round !== next.round.id) sending = null;
+    problem = "";
+    render();
+  },
+  onOnline(isOnline) {
+    online = isOnline;
+    showOnline(isOnline);
+    render();
+  },
+  onRefused(reason) {
+    // Lost cookie: the page sets a new one.
+    if (reason.error === "no_participant") window.location.reload();
+    else status.textContent = reason.message;
+  },
+});
+
+function vote(choice) {
+  if (!state?.round?.open || sending) return;
+  const round = state.round.id;
+  sending = { round, choice };
+  problem = "";
+  render();
+  socket.timeout(10000).emit("vote", { round, choice }, (err, reply) => {
+    sending = null;
+    if (err) {
+      problem = format("offline");
+    } else if (reply.ok) {
+      acknowledged.set(reply.round, reply.choice);
+    } else {
+      problem = strings(`error_${reply.error}`) ?? format("error_generic", { message: reply.message });
+    }
+    render();
+  });
+}
+
+function strings(key) {
+  const text = format(key);
+  return text === key ? null : text;
+}
+
+function render() {
+  if (!state) return;
+  const screen = state.phase === "lobby" || state.phase === "finished" ? state.phase : "statement";
+  for (const name of screens) document.getElementById(`screen-${name}`).hidden = name !== screen;
+  if (screen !== "statement") return;
+
+  const { statement, round, phase } = state;
+  const mine = round ? acknowledged.get(round.id) ?? null : null;
+  document.getElementById("statement-position").textContent =
+    format("statement_of", { n: statement.position, total: state.total });
+  document.getElementById("round-number").textContent =
+    round && round.number > 1 ? `· ${format("round", { n: round.number })}` : "";
+  document.getElementById("statement-theme").textContent = statementText(statement, "theme", langs);
+  document.getElementById("statement-text").textContent = statementText(statement, "statement", langs);
+
+  const notes = { ready: format("ready_text"), open: format("vote_prompt"), closed: format("vote_closed") };
+  document.getElementById("phase-note").textContent = notes[phase] ?? "";
+
+  renderChoices(statement, phase === "open", mine);
+
+  const chosen = statement.options.find((option) => option.key === (sending?.choice ?? mine));
+  const label = chosen ? optionLabel(chosen, langs) : "";
+  if (problem) status.textContent = problem;
+  else if (sending) status.textContent = format("vote_sending");
+  else if (phase === "open" && mine) status.textContent = `✓ ${format("vote_recorded", { choice: label })}`;
+  else if (phase === "closed") status.textContent = mine ? format("your_vote", { choice: label }) : format("no_vote");
+  else status.textContent = "";
+  status.classList.toggle("recorded", Boolean(mine) && !sending && !problem);
+
+  const results = document.getElementById("results");
+  results.hidden = !state.results;
+  if (state.results) renderResultRows(document.getElementById("results-bars"), statement, state.results, langs, mine);
+}
+
+function renderChoices(statement, open, mine) {
+  choices.hidden = !open;
+  if (!open) return;
+  const keys = statement.options.map((option) => option.key).join(",");
+  if (choices.dataset.keys !== keys) {
+    choices.replaceChildren(...statement.options.map((option, index) => {
+      const button = element("button", `choice option-${index + 1}`);
+      button.type = "button";
+      button.dataset.choice = option.key;
+      button.addEventListener("click", () => vote(option.key));
+      return button;
+    }));
+    choices.dataset.keys = keys;
+  }
+  for (const button of choices.children) {
+    const option = statement.options.find((item) => item.key === button.dataset.choice);
+    const pressed = button.dataset.choice === (sending?.choice ?? mine);
+    button.textContent = pressed && !sending ? `✓ ${optionLabel(option, langs)}` : optionLabel(option, langs);
+    button.setAttribute("aria-pressed", String(pressed));
+    button.disabled = !online || Boolean(sending);
+  }
+}

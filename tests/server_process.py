@@ -1,0 +1,103 @@
+"""Run `polling serve` as a real process, as an organiser would, and read what it prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+POLLING = Path(sys.executable).with_name("polling")
+START_TIMEOUT = 30
+
+
+class ServerProcess:
+    """A server on 127.0.0.1 with its own database; can be killed and started again."""
+
+    def __init__(self, tmp_path: Path, **environment: str) -> None:
+        self.environment = {
+            **os.environ,
+            "POLLING_INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite3'}",
+            **environment,
+        }
+        self.environment.pop("POLLING_PUBLIC_URL", None)
+        self.port = 0
+        self.process: subprocess.Popen[str] | None = None
+        self.urls: dict[str, str] = {}
+
+    def start(self, *extra: str) -> ServerProcess:
+        """Start (or restart on the same port) and wait until it listens."""
+        command = [str(POLLING), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            [*command, *extra],
+            env=self.environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        printed = self._read_until_listening()
+        self.port = int(re.search(r"Listening on http://127\.0\.0\.1:(\d+)", printed)[1])
+        for name in ("Join", "Presenter", "Moderator"):
+            self.urls[name.lower()] = re.search(rf"^{name}:\s+(\S+)", printed, re.M)[1]
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def code(self) -> str:
+        return urlsplit(self.urls["join"]).path.strip("/")
+
+    def key(self, role: str) -> str:
+        return parse_qs(urlsplit(self.urls[role]).query)["key"][0]
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as when the laptop dies."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._close_pipes()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        if self.process:
+            for pipe in (self.process.stdout, self.process.stderr):
+                if pipe:
+                    pipe.close()
+
+    def _read_until_listening(self) -> str:
+        """Collect stdout and stderr until the 'Listening on' line (or fail with both)."""
+        assert self.process and self.process.stdout and self.process.stderr
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        selector.register(self.process.stderr, selectors.EVENT_READ)
+        printed = ""
+        deadline = time.monotonic() + START_TIMEOUT
+        try:
+            while "Listening on" not in printed or "Moderator:" not in printed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.process.poll() is not None:
+                    raise RuntimeError(f"server did not start:\n{printed}")
+                for key, _ in selector.select(timeout=remaining):
+                    line = key.fileobj.readline()
+                    printed += line
+        finally:
+            selector.close()
+        return printed

@@ -1,0 +1,127 @@
+"""Decks: the panel's deck loads as in the seed; every kind of broken deck is refused clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from polling.decks import DeckError, list_decks, load_deck
+from tests.conftest import PANEL_DECK
+
+
+def test_panel_deck_has_the_four_statements_in_order(deck):
+    assert deck.language == "nl"
+    assert deck.title["nl"] == "Samen versnellen van AI in de zorg"
+    assert [s.key for s in deck.statements] == ["value", "readiness", "ethics", "scaling"]
+    value = deck.statements[0]
+    assert value.texts["nl"]["theme"] == "Waarde en impact van AI"
+    assert value.texts["nl"]["question"] == "Wat levert AI in de zorg écht op?"
+    assert value.texts["nl"]["statement"].startswith("We investeren miljoenen in AI, maar")
+    assert deck.statements[2].texts["nl"]["statement"] == (
+        "AI maakt de zorg efficiënter, maar dreigt de menselijke maat te verliezen."
+    )
+
+
+def test_panel_deck_writes_ai_not_the_ocr_misreading(deck):
+    for statement in deck.statements:
+        for text in statement.texts["nl"].values():
+            assert " Al " not in f" {text} " and "Al-" not in text, text
+
+
+def test_panel_deck_has_english_and_default_options(deck):
+    for statement in deck.statements:
+        assert set(statement.texts) == {"nl", "en"}
+        assert set(statement.texts["en"]) == {"theme", "question", "challenge", "statement"}
+        assert [(o.key, o.labels["nl"], o.labels["en"]) for o in statement.options] == [
+            ("agree", "Eens", "Agree"),
+            ("disagree", "Oneens", "Disagree"),
+        ]
+
+
+def test_the_panel_deck_is_listed():
+    assert PANEL_DECK in list_decks(PANEL_DECK.parent)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "deck.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MINIMAL = """
+title = "Test"
+language = "en"
+[[statements]]
+key = "one"
+statement = "First"
+"""
+
+
+def test_deck_may_rename_options_and_add_abstain(tmp_path):
+    deck = load_deck(
+        write(
+            tmp_path,
+            MINIMAL
+            + """
+[[statements.options]]
+key = "yes"
+label = "Yes"
+[[statements.options]]
+key = "no"
+label = "No"
+[[statements.options]]
+key = "abstain"
+label = "Abstain"
+""",
+        )
+    )
+    assert [o.key for o in deck.statements[0].options] == ["yes", "no", "abstain"]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "problem"),
+    [
+        (MINIMAL.replace('key = "one"\n', ""), "statements[1].key", "is missing"),
+        (
+            MINIMAL + '[[statements]]\nkey = "one"\nstatement = "Again"\n',
+            "statements[2].key",
+            "duplicate key 'one'",
+        ),
+        (MINIMAL.replace('"First"', '"   "'), "statements[1].statement.en", "must not be empty"),
+        (MINIMAL + 'colour = "red"\n', "statements[1].colour", "unknown field"),
+        (MINIMAL.replace('"First"', "42"), "statements[1].statement", "must be a string"),
+        (MINIMAL.replace('key = "one"', "key = 1"), "statements[1].key", "must be a string"),
+        (MINIMAL.replace('language = "en"', 'language = "fr"'), "language", "must be one of"),
+        (MINIMAL.replace('title = "Test"', ""), "title", "is missing"),
+        ('title = "T"\nlanguage = "en"\n', "statements", "is missing"),
+        (MINIMAL + "[[statements.options]]\nkey = 'only'\nlabel = 'One'\n", "options", "2 to 6"),
+        ("title = 'unterminated\n", "file", "is not valid TOML"),
+    ],
+    ids=[
+        "missing-key",
+        "duplicate-key",
+        "empty-text",
+        "unknown-field",
+        "wrong-type",
+        "key-not-string",
+        "unknown-language",
+        "missing-title",
+        "no-statements",
+        "one-option",
+        "bad-toml",
+    ],
+)
+def test_broken_deck_is_refused_naming_file_and_field(tmp_path, text, field, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(DeckError) as refused:
+        load_deck(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: ")
+    assert refused.value.field.endswith(field)
+    assert problem in message
+
+
+def test_missing_deck_file_is_refused(tmp_path):
+    with pytest.raises(DeckError, match="does not exist"):
+        load_deck(tmp_path / "nope.toml")

@@ -1,0 +1,84 @@
+"""Results downloads, read back with real readers: csv and json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.conftest import control, last_state
+
+
+def run_first_statement(clients) -> None:
+    """Three phones vote on statement 1; two rounds; then the panel moves on."""
+    moderator = clients.moderator()
+    phones = [clients.phone() for _ in range(3)]
+    control(moderator, "next", "open")
+    round_one = last_state(phones[0])["round"]["id"]
+    for phone, choice in zip(phones, ("agree", "agree", "disagree"), strict=True):
+        assert phone.emit("vote", {"round": round_one, "choice": choice}, callback=True)["ok"]
+    control(moderator, "close", "new_round")
+    round_two = last_state(phones[0])["round"]["id"]
+    for phone, choice in zip(phones[:2], ("disagree", "disagree"), strict=True):
+        assert phone.emit("vote", {"round": round_two, "choice": choice}, callback=True)["ok"]
+    control(moderator, "next")
+
+
+def download(app, event, name: str, key: str | None = None):
+    return app.test_client().get(
+        f"/{event.code}/export/{name}", query_string={"key": key or event.moderator_key}
+    )
+
+
+def test_summary_csv_has_counts_per_statement_round_and_option(app, clients):
+    run_first_statement(clients)
+    response = download(app, clients.event, "results.csv")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    by_round = {(r["round"], r["option"]): r for r in rows if r["statement_key"] == "value"}
+    assert by_round[("1", "agree")]["votes"] == "2"
+    assert by_round[("1", "agree")]["percent"] == "67"
+    assert by_round[("1", "disagree")]["votes"] == "1"
+    assert by_round[("1", "disagree")]["voters"] == "3"
+    assert by_round[("1", "agree")]["label"] == "Eens"
+    assert by_round[("2", "disagree")]["votes"] == "2"
+    assert by_round[("2", "disagree")]["turnout_percent"] == "67"
+    assert by_round[("2", "agree")]["participants"] == "3"
+    assert by_round[("1", "agree")]["opened_at"] and by_round[("1", "agree")]["closed_at"]
+    assert {r["statement_key"] for r in rows} == {"value"}  # no round on the others yet
+
+
+def test_votes_csv_lists_every_anonymous_vote(app, clients):
+    run_first_statement(clients)
+    rows = list(
+        csv.DictReader(io.StringIO(download(app, clients.event, "votes.csv").get_data(True)))
+    )
+    assert len(rows) == 5
+    assert {r["round"] for r in rows} == {"1", "2"}
+    pseudonyms = {r["participant"] for r in rows}
+    assert len(pseudonyms) == 3 and all(len(p) == 10 for p in pseudonyms)
+    round_two = sorted(r["choice"] for r in rows if r["round"] == "2")
+    assert round_two == ["disagree", "disagree"]
+    assert set(rows[0]) == {"participant", "statement_key", "round", "choice", "cast_at"}
+
+
+def test_json_holds_the_whole_event(app, clients):
+    run_first_statement(clients)
+    results = json.loads(download(app, clients.event, "results.json").get_data(True))
+    assert results["event"]["title"] == "Samen versnellen van AI in de zorg"
+    value = results["statements"][0]
+    assert value["key"] == "value"
+    assert [r["counts"] for r in value["rounds"]] == [
+        {"agree": 2, "disagree": 1},
+        {"agree": 0, "disagree": 2},
+    ]
+    assert len(results["votes"]) == 5
+    assert [s["rounds"] for s in results["statements"][1:]] == [[], [], []]
+
+
+def test_downloads_need_the_moderator_key(app, clients):
+    event = clients.event
+    assert download(app, event, "results.csv", key=event.presenter_key).status_code == 403
+    assert download(app, event, "results.csv", key="wrong").status_code == 403
+    assert download(app, event, "secrets.txt").status_code == 404

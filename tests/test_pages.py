@@ -1,0 +1,81 @@
+"""The HTTP side: joining by code, the vote page's cookie, keys on screens, the QR code."""
+
+from __future__ import annotations
+
+from polling.views import CONTENT_SECURITY_POLICY
+
+
+def test_typing_the_code_with_a_space_opens_the_vote_page(app, event):
+    spaced = f"{event.code[:3]} {event.code[3:]}"
+    response = app.test_client().get("/", query_string={"code": spaced})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/{event.code}"
+
+
+def test_wrong_code_explains_itself(app, event):
+    client = app.test_client()
+    unknown = client.get("/", query_string={"code": "111 111"})
+    assert unknown.status_code == 400
+    assert "Er is geen stemming met code 111 111" in unknown.get_data(as_text=True)
+    malformed = client.get("/", query_string={"code": "12"})
+    assert "6 cijfers" in malformed.get_data(as_text=True)
+
+
+def test_vote_page_sets_an_anonymous_http_only_cookie(app, event):
+    response = app.test_client().get(f"/{event.code}")
+    assert response.status_code == 200
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = response.get_data(as_text=True)
+    assert 'lang="nl"' in page and "Samen versnellen van AI in de zorg" in page
+
+
+def test_vote_page_switches_to_english(app, event):
+    page = app.test_client().get(f"/{event.code}?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in page and "Accelerating AI in healthcare together" in page
+
+
+def test_unknown_event_is_404(app):
+    assert app.test_client().get("/123456").status_code == 404
+
+
+def test_screens_need_their_key(app, event):
+    client = app.test_client()
+    presenter = f"/{event.code}/presenter"
+    moderator = f"/{event.code}/moderator"
+    assert client.get(presenter, query_string={"key": event.presenter_key}).status_code == 200
+    assert client.get(presenter, query_string={"key": event.moderator_key}).status_code == 200
+    assert client.get(presenter, query_string={"key": "nope"}).status_code == 403
+    assert client.get(moderator, query_string={"key": event.moderator_key}).status_code == 200
+    assert client.get(moderator, query_string={"key": event.presenter_key}).status_code == 403
+    assert client.get(moderator).status_code == 403
+
+
+def test_presenter_shows_join_url_code_and_qr(app, event):
+    page = app.test_client().get(
+        f"/{event.code}/presenter", query_string={"key": event.presenter_key}
+    )
+    text = page.get_data(as_text=True)
+    assert f"polling.test/{event.code}" in text
+    assert f"{event.code[:3]} {event.code[3:]}" in text
+    qr = app.test_client().get(f"/{event.code}/qr.svg")
+    assert qr.mimetype == "image/svg+xml"
+    assert qr.get_data(as_text=True).startswith("<svg")
+
+
+def test_qr_code_encodes_the_public_join_url(app, event):
+    from polling.qr import qr_svg
+
+    expected = qr_svg(f"http://polling.test/{event.code}")
+    assert app.test_client().get(f"/{event.code}/qr.svg").get_data(as_text=True) == expected
+
+
+def test_every_page_sends_a_strict_content_security_policy(app, event):
+    client = app.test_client()
+    for path in ("/", f"/{event.code}", "/static/css/app.css", "/999999"):
+        with client.get(path) as response:
+            headers = response.headers
+        assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY

@@ -1,0 +1,119 @@
+"""A real server process and real python-socketio clients, as phones and screens use it."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+import pytest
+import requests
+import socketio
+
+from tests.server_process import ServerProcess
+
+WAIT = 15
+
+
+class Client:
+    """A python-socketio client that queues what it receives, so tests can await events."""
+
+    def __init__(self, server: ServerProcess, auth: dict, cookie: str | None = None) -> None:
+        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self.sio = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
+        for name in ("state", "tally"):
+            self.sio.on(name, lambda data, name=name: self.events.put((name, data)))
+        self.connected = threading.Event()
+        self.sio.on("connect", self.connected.set)
+        self.sio.on("disconnect", lambda *reason: self.connected.clear())
+        # A function, not a dict: python-engineio deletes the Cookie header from the dict it is
+        # given when it upgrades to WebSocket, so a reconnect would go without the cookie.
+        headers = (lambda: {"Cookie": f"polling={cookie}"}) if cookie else {}
+        self.sio.connect(server.base_url, auth=auth, headers=headers, wait_timeout=WAIT)
+
+    def next(self, name: str, accept=lambda data: True) -> dict:
+        """Wait for the next `name` event whose payload is accepted."""
+        while True:
+            got, data = self.events.get(timeout=WAIT)
+            if got == name and accept(data):
+                return data
+
+    def forget_received(self) -> None:
+        """Drop what arrived so far, so the next wait sees only what comes after."""
+        while not self.events.empty():
+            self.events.get_nowait()
+
+    def call(self, event: str, data: dict) -> dict:
+        """Emit and wait for the ack, once connected (the state may arrive just before)."""
+        assert self.connected.wait(WAIT), "not connected"
+        return self.sio.call(event, data, timeout=WAIT)
+
+
+@pytest.fixture
+def server(tmp_path):
+    process = ServerProcess(tmp_path).start()
+    yield process
+    process.stop()
+
+
+def phone(server: ServerProcess) -> Client:
+    """Open the vote page over HTTP (for the cookie), then connect like the page's script."""
+    response = requests.get(server.urls["join"], timeout=WAIT)
+    response.raise_for_status()
+    cookie = response.cookies["polling"]
+    return Client(server, {"code": server.code, "role": "audience"}, cookie)
+
+
+def test_serve_prints_urls_that_work(server):
+    assert server.urls["join"] == f"{server.base_url}/{server.code}"
+    for role in ("presenter", "moderator"):
+        assert requests.get(server.urls[role], timeout=WAIT).status_code == 200
+    qr = requests.get(f"{server.base_url}/{server.code}/qr.svg", timeout=WAIT)
+    assert qr.headers["Content-Type"].startswith("image/svg+xml")
+
+
+def test_vote_through_a_real_server_survives_sigkill(server):
+    moderator = Client(
+        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
+    )
+    presenter = Client(
+        server, {"code": server.code, "role": "presenter", "key": server.key("presenter")}
+    )
+    voter = phone(server)
+    assert voter.next("state")["phase"] == "lobby"
+
+    assert moderator.call("control", {"action": "next"}) == {"ok": True}
+    assert moderator.call("control", {"action": "open"}) == {"ok": True}
+    round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]
+
+    ack = voter.call("vote", {"round": round_id, "choice": "agree"})
+    assert ack == {"ok": True, "round": round_id, "choice": "agree"}
+    tally = presenter.next("tally", lambda t: t["turnout"]["voters"] == 1)
+    assert tally["results"] is None  # the projector is blind until the reveal
+    moderator_tally = moderator.next("tally", lambda t: t["turnout"]["voters"] == 1)
+    assert moderator_tally["results"]["counts"] == {"agree": 1, "disagree": 0}
+
+    server.kill()
+    for client in (moderator, presenter, voter):
+        client.forget_received()
+    server.start()  # same port, same database; the clients reconnect by themselves
+
+    # A state sent on (re)connect carries can_control; broadcasts to a room do not.
+    back = voter.next("state", lambda s: "can_control" in s)
+    assert back["phase"] == "open"
+    assert back["statement"]["key"] == "value"
+    assert back["you"] == {"choice": "agree"}
+    assert moderator.next("state", lambda s: "can_control" in s)["phase"] == "open"
+    assert moderator.call("control", {"action": "close"}) == {"ok": True}
+    assert moderator.call("control", {"action": "reveal"}) == {"ok": True}
+    revealed = voter.next("state", lambda s: s["revealed"])
+    assert revealed["results"]["counts"] == {"agree": 1, "disagree": 0}
+    for client in (moderator, presenter, voter):
+        client.sio.disconnect()
+
+
+def test_serve_reopens_the_same_event_after_a_restart(server):
+    code = server.code
+    server.stop()
+    assert server.start().code == code
+    server.stop()
+    assert server.start("--new-event").code != code

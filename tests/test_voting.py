@@ -1,0 +1,192 @@
+"""The rules, without sockets: votes, rounds, moderator actions, and state kept in the database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from polling import create_app, db
+from polling.models import Event, Vote
+from polling.state import current_tally, snapshot
+from polling.voting import VotingError, cast_vote, control, join
+from tests.conftest import app_settings
+
+
+def act(event_id: int, *actions: str) -> Event:
+    with db.session() as session:
+        for action in actions:
+            event = control(session, event_id, action)
+        return event
+
+
+def current_round_id(event_id: int) -> int:
+    with db.session() as session:
+        return session.get(Event, event_id).current_statement.latest_round.id
+
+
+def vote(event_id: int, token: str, choice: str, round_id: int | None = None) -> None:
+    with db.session() as session:
+        participant = join(session, event_id, token)
+        cast_vote(session, participant.id, round_id or current_round_id(event_id), choice)
+
+
+def counts(event_id: int) -> dict[str, int]:
+    with db.session() as session:
+        return current_tally(session, event_id).counts
+
+
+def test_a_new_event_waits_in_the_lobby(event):
+    with db.session() as session:
+        state = snapshot(session, session.get(Event, event.id)).for_role("audience")
+    assert state["phase"] == "lobby"
+    assert state["statement"] is None
+    assert state["total"] == 4
+
+
+def test_vote_counts_once_and_can_be_changed(event):
+    act(event.id, "next", "open")
+    vote(event.id, "phone-a", "agree")
+    vote(event.id, "phone-b", "agree")
+    vote(event.id, "phone-a", "disagree")
+    assert counts(event.id) == {"agree": 1, "disagree": 1}
+
+
+def test_vote_refused_before_voting_opens_and_after_it_closes(event):
+    act(event.id, "next")
+    with db.session() as session:
+        participant = join(session, event.id, "phone")
+    act(event.id, "open")
+    round_id = current_round_id(event.id)
+    act(event.id, "close")
+    with db.session() as session, pytest.raises(VotingError) as refused:
+        cast_vote(session, participant.id, round_id, "agree")
+    assert refused.value.code == "voting_closed"
+    assert counts(event.id) == {"agree": 0, "disagree": 0}
+
+
+def test_vote_for_an_unknown_option_is_refused_and_writes_nothing(event):
+    act(event.id, "next", "open")
+    with pytest.raises(VotingError) as refused:
+        vote(event.id, "phone", "maybe")
+    assert refused.value.code == "unknown_option"
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_vote_on_a_statement_no_longer_on_screen_is_refused(event):
+    act(event.id, "next", "open")
+    first_round = current_round_id(event.id)
+    act(event.id, "next", "open")
+    with pytest.raises(VotingError) as refused:
+        vote(event.id, "phone", "agree", round_id=first_round)
+    assert refused.value.code == "voting_closed"
+
+
+def test_a_participant_of_another_event_cannot_vote_in_this_one(app, deck, event):
+    from polling.events import create_event
+
+    with db.session() as session:
+        other = create_event(session, deck)
+    act(event.id, "next", "open")
+    with db.session() as session:
+        outsider = join(session, other.id, "phone")
+        with pytest.raises(VotingError) as refused:
+            cast_vote(session, outsider.id, current_round_id(event.id), "agree")
+    assert refused.value.code == "unknown_round"
+
+
+def test_second_round_counts_separately(event):
+    act(event.id, "next", "open")
+    vote(event.id, "phone-a", "agree")
+    act(event.id, "close", "new_round")
+    assert counts(event.id) == {"agree": 0, "disagree": 0}
+    vote(event.id, "phone-a", "disagree")
+    assert counts(event.id) == {"agree": 0, "disagree": 1}
+    with db.session() as session:
+        rounds = session.get(Event, event.id).current_statement.rounds
+        assert [r.number for r in rounds] == [1, 2]
+
+
+def test_new_round_needs_the_current_round_closed(event):
+    act(event.id, "next", "open")
+    with pytest.raises(VotingError) as refused:
+        act(event.id, "new_round")
+    assert refused.value.code == "round_open"
+
+
+def test_one_vote_per_phone_per_round_is_a_database_constraint(event):
+    act(event.id, "next", "open")
+    vote(event.id, "phone", "agree")
+    with db.session() as session:
+        existing = session.scalars(select(Vote)).one()
+        session.add(
+            Vote(
+                round_id=existing.round_id,
+                participant_id=existing.participant_id,
+                option_id=existing.option_id,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_moving_on_closes_voting_and_hides_results(event):
+    event_state = act(event.id, "next", "open", "reveal", "next")
+    assert event_state.current_position == 2
+    assert event_state.results_revealed is False
+    with db.session() as session:
+        first = session.get(Event, event.id).statements[0].latest_round
+        assert first.closed_at is not None
+
+
+def test_moving_past_the_ends_is_refused(event):
+    with pytest.raises(VotingError) as refused:
+        act(event.id, "previous")
+    assert refused.value.code == "no_more_statements"
+    finished = act(event.id, "next", "next", "next", "next", "next")
+    assert finished.stage == "finished"
+    with pytest.raises(VotingError):
+        act(event.id, "next")
+
+
+def test_actions_that_need_a_statement_are_refused_in_the_lobby(event):
+    for action in ("open", "close", "reveal", "new_round"):
+        with pytest.raises(VotingError) as refused:
+            act(event.id, action)
+        assert refused.value.code == "no_statement"
+
+
+def test_state_survives_a_restart(tmp_path, event):
+    act(event.id, "next", "next", "open")
+    vote(event.id, "phone", "disagree")
+    act(event.id, "reveal")
+    create_app(app_settings(tmp_path))  # a new process on the same database file
+    with db.session() as session:
+        state = snapshot(session, session.get(Event, event.id)).for_role("audience")
+    assert state["phase"] == "open"
+    assert state["statement"]["key"] == "readiness"
+    assert state["revealed"] is True
+    assert state["results"]["counts"] == {"agree": 0, "disagree": 1}
+
+
+def test_events_keep_their_statements_when_the_deck_changes(tmp_path, app):
+    from polling.decks import load_deck
+    from polling.events import create_event
+
+    path = tmp_path / "deck.toml"
+    path.write_text('title = "T"\nlanguage = "en"\n[[statements]]\nkey = "a"\nstatement = "Old"\n')
+    with db.session() as session:
+        before = create_event(session, load_deck(path))
+    path.write_text(path.read_text().replace("Old", "New"))
+    with db.session() as session:
+        stored = session.get(Event, before.id)
+        assert stored.statements[0].texts["en"]["statement"] == "Old"
+
+
+def test_phone_identity_is_per_event_and_stores_no_token(event):
+    with db.session() as session:
+        first = join(session, event.id, "secret-token")
+        again = join(session, event.id, "secret-token")
+        assert first.id == again.id
+        assert "secret-token" not in first.token_digest
