@@ -139,8 +139,10 @@ def presenter(code: str) -> str:
         lang=language,
         t=strings(language),
         key=key,
-        join_url=url,
         join_url_display=display_url(url),
+        # Host and path apart, so a long address breaks before the code, not inside it.
+        join_host=display_url(url).rsplit("/", 1)[0],
+        join_path=f"/{event.code}",
         code_display=display_code(event.code),
     )
 
