@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"],
+        channel=app.config["MESSAGE_CHANNEL"],
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # Same-origin only (the default), stated here so nobody loosens it by accident.
         cors_allowed_origins=None,

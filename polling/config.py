@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONNECTIONS": 20000,
     # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
     "MESSAGE_QUEUE": None,
+    # The Redis channel the processes of one deployment share; two deployments on one Redis
+    # need different channels.
+    "MESSAGE_CHANNEL": "polling",
     "RESULTS_MODE": "hidden",
 }
 
@@ -37,6 +40,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_TALLY_INTERVAL": ("TALLY_INTERVAL", float),
     "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
     "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),
+    "POLLING_MESSAGE_CHANNEL": ("MESSAGE_CHANNEL", str),
     "POLLING_RESULTS_MODE": ("RESULTS_MODE", str),
     "POLLING_SECRET_KEY": ("SECRET_KEY", str),
 }

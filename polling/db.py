@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 
 class Base(DeclarativeBase):
@@ -33,6 +34,12 @@ class Database:
 
         Base.metadata.create_all(self.engine)
 
+    def dedicated_engine(self) -> Engine:
+        """A second engine on the same database, for the vote writer."""
+        if self.engine is None:
+            raise RuntimeError("the database is not initialised: call create_app() first")
+        return make_engine(self.engine.url.render_as_string(hide_password=False), dedicated=True)
+
     def session(self) -> Session:
         """A new session; use it as a context manager and commit explicitly."""
         if self._sessions is None:
@@ -46,11 +53,19 @@ def default_sqlite_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'polling.sqlite3'}"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets the pragmas that make a "✓" durable."""
+def make_engine(url: str, *, dedicated: bool = False) -> Engine:
+    """Create an engine; SQLite gets the pragmas that make a "✓" durable.
+
+    A dedicated engine has no pool: its user holds one connection for itself (the vote
+    writer, which uses it from OS threads, away from the event loop's pool).
+    """
+    pooling: dict = {"poolclass": NullPool} if dedicated else {}
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        if not dedicated:
+            pooling = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        return create_engine(url, **pooling)
+    # The vote writer's connection moves between OS threads (one batch at a time).
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling)
 
     @event.listens_for(engine, "connect")
     def set_sqlite_pragmas(dbapi_connection, _record) -> None:

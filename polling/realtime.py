@@ -15,7 +15,9 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from polling import db, events, socketio, state, voting
 from polling.events import MODERATOR, PRESENTER
 from polling.models import Event
+from polling.server import blocking_runner
 from polling.state import AUDIENCE
+from polling.vote_writer import VoteWriter
 
 ROLES = (AUDIENCE, PRESENTER, MODERATOR)
 
@@ -36,8 +38,15 @@ def room(event_id: int, role: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its tally publisher (one per process)."""
+    """Give the app its tally publisher and vote writer (one of each per process)."""
     app.extensions["polling_tallies"] = TallyPublisher(app)
+    app.extensions["polling_writer"] = VoteWriter(
+        engine=db.dedicated_engine(),
+        run_blocking=blocking_runner(app.config["ASYNC_MODE"]),
+        create_event=socketio.server.eio.create_event,
+        sleep=socketio.sleep,
+        start_task=socketio.start_background_task,
+    )
 
 
 def error(code: str, message: str) -> dict[str, Any]:
@@ -81,8 +90,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     if not isinstance(round_id, int) or isinstance(round_id, bool) or not isinstance(choice, str):
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
     try:
-        with db.session() as db_session:
-            voting.cast_vote(db_session, identity.participant_id, round_id, choice)
+        _writer().cast_vote(identity.participant_id, round_id, choice)
     except voting.VotingError as refused:
         return error(refused.code, refused.message)
     _tallies().vote_committed(identity.event_id)
@@ -127,20 +135,20 @@ def _authenticate(auth: Any) -> Identity:
         raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
     with db.session() as db_session:
         event = events.find_event(db_session, code)
-        if event is None:
-            raise voting.VotingError("unknown_event", "There is no event with this code.")
-        if role == AUDIENCE:
-            token = session.get("participant")
-            if not isinstance(token, str):
-                raise voting.VotingError(
-                    "no_participant", "Open the event's vote page first: it sets the cookie."
-                )
-            participant = voting.join(db_session, event.id, token)
-            return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant.id)
-        key_role = events.role_for_key(event, auth.get("key"))
-        if key_role is None or (role == MODERATOR and key_role != MODERATOR):
-            raise voting.VotingError("bad_key", "This key does not give access to this event.")
-        return Identity(event.id, role, can_control=key_role == MODERATOR)
+    if event is None:
+        raise voting.VotingError("unknown_event", "There is no event with this code.")
+    if role == AUDIENCE:
+        token = session.get("participant")
+        if not isinstance(token, str):
+            raise voting.VotingError(
+                "no_participant", "Open the event's vote page first: it sets the cookie."
+            )
+        participant_id = _writer().join(event.id, token)
+        return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant_id)
+    key_role = events.role_for_key(event, auth.get("key"))
+    if key_role is None or (role == MODERATOR and key_role != MODERATOR):
+        raise voting.VotingError("bad_key", "This key does not give access to this event.")
+    return Identity(event.id, role, can_control=key_role == MODERATOR)
 
 
 def _identity() -> Identity | None:
@@ -164,6 +172,10 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
 
 def _tallies() -> TallyPublisher:
     return current_app.extensions["polling_tallies"]
+
+
+def _writer() -> VoteWriter:
+    return current_app.extensions["polling_writer"]
 
 
 class TallyPublisher:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 ASYNC_MODES = ("eventlet", "threading")
@@ -20,6 +21,16 @@ PATCH_FIRST = {
 }
 # Phones arrive in bursts when the QR code goes up: keep room for them in the accept queue.
 LISTEN_BACKLOG = 2048
+
+
+def blocking_runner(async_mode: str) -> Callable[..., Any]:
+    """How to call a function that blocks on disk or database without stalling the event loop:
+    on an OS thread, with the calling green thread waiting cooperatively."""
+    if async_mode == "eventlet":
+        from eventlet import tpool
+
+        return tpool.execute
+    return lambda function, *args: function(*args)  # already on an OS thread
 
 
 def listen(async_mode: str, host: str, port: int) -> Any:

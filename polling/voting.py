@@ -1,17 +1,26 @@
 """The rules of an event: joining, casting a vote, and the moderator's actions.
 
-Every function here validates, writes and commits; callers broadcast only afterwards.
+Moderator actions validate, write and commit here; votes and joins are written here but
+committed in groups by `polling.vote_writer`. Callers broadcast only after the commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from polling.models import STATEMENT, Event, Participant, Round, Statement, Vote, utcnow
+from polling.models import (
+    STATEMENT,
+    Event,
+    Participant,
+    Round,
+    Statement,
+    UTCDateTime,
+    utcnow,
+)
 
 ACTIONS = (
     "next",
@@ -40,49 +49,81 @@ def token_digest(event_id: int, token: str) -> str:
     return hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
 
 
-def join(session: Session, event_id: int, token: str) -> Participant:
-    """The participant for this phone in this event, created on its first visit."""
+def join(connection: Connection, event_id: int, token: str) -> int:
+    """The participant id of this phone in this event, created on its first visit.
+
+    Does not commit: the caller may group many joins and votes in one transaction.
+    """
     digest = token_digest(event_id, token)
-    query = select(Participant).where(
-        Participant.event_id == event_id, Participant.token_digest == digest
+    insert = _dialect_insert(connection)(Participant).values(
+        event_id=event_id, token_digest=digest, joined_at=utcnow()
     )
-    participant = session.scalar(query)
-    if participant is not None:
-        return participant
-    _insert_ignoring_conflict(session, Participant, event_id=event_id, token_digest=digest)
-    session.commit()
-    return session.scalars(query).one()
+    connection.execute(insert.on_conflict_do_nothing())
+    return connection.execute(
+        select(Participant.id).where(
+            Participant.event_id == event_id, Participant.token_digest == digest
+        )
+    ).scalar_one()
 
 
-def cast_vote(session: Session, participant_id: int, round_id: int, option_key: str) -> Vote:
-    """Record (or change) a participant's vote in an open round, and commit it."""
-    found = session.execute(
-        select(Round, Statement, Event)
+# One statement checks every rule and writes the vote: the round is open, its statement is on
+# screen, the option belongs to it and the participant to the same event. If any rule fails
+# it inserts nothing, and `_refusal` finds out which. A second vote in the round updates the
+# first (the unique constraint one_vote_per_round), so a vote is never counted twice.
+_CAST_VOTE = text(
+    """
+    INSERT INTO votes (round_id, participant_id, option_id, cast_at)
+    SELECT r.id, p.id, o.id, :cast_at
+    FROM rounds r
+    JOIN statements s ON s.id = r.statement_id
+    JOIN events e ON e.id = s.event_id
+    JOIN options o ON o.statement_id = s.id
+    JOIN participants p ON p.event_id = e.id
+    WHERE r.id = :round_id AND p.id = :participant_id AND o.key = :choice
+      AND r.closed_at IS NULL AND e.current_position = s.position
+    ON CONFLICT (round_id, participant_id)
+    DO UPDATE SET option_id = excluded.option_id, cast_at = excluded.cast_at
+    """
+).bindparams(bindparam("cast_at", type_=UTCDateTime))
+
+
+def cast_vote(connection: Connection, participant_id: int, round_id: int, choice: str) -> None:
+    """Record (or change) a vote in an open round; raise VotingError if a rule forbids it.
+
+    Does not commit: the caller groups votes into one transaction and acknowledges each
+    only after that transaction committed.
+    """
+    written = connection.execute(
+        _CAST_VOTE,
+        {
+            "round_id": round_id,
+            "participant_id": participant_id,
+            "choice": choice,
+            "cast_at": utcnow(),
+        },
+    )
+    if written.rowcount != 1:
+        raise _refusal(connection, participant_id, round_id, choice)
+
+
+def _refusal(
+    connection: Connection, participant_id: int, round_id: int, choice: str
+) -> VotingError:
+    """Why a vote was not written (the rare path, so a second query is fine)."""
+    found = connection.execute(
+        select(Round.closed_at, Statement.position, Event.current_position, Event.id)
         .join(Statement, Round.statement_id == Statement.id)
         .join(Event, Statement.event_id == Event.id)
-        .join(Participant, Participant.event_id == Event.id)
-        .where(Round.id == round_id, Participant.id == participant_id)
-    ).one_or_none()
-    if found is None:
-        raise VotingError("unknown_round", "There is no such round in this event.")
-    round_, statement, event = found
-    if event.current_position != statement.position or not round_.is_open:
-        raise VotingError("voting_closed", "Voting on this statement is closed.")
-    option = next((o for o in statement.options if o.key == option_key), None)
-    if option is None:
-        raise VotingError("unknown_option", f"{option_key!r} is not an option of this statement.")
-
-    values = {"option_id": option.id, "cast_at": utcnow()}
-    insert = _dialect_insert(session)(Vote).values(
-        round_id=round_id, participant_id=participant_id, **values
-    )
-    session.execute(
-        insert.on_conflict_do_update(index_elements=["round_id", "participant_id"], set_=values)
-    )
-    session.commit()
-    return session.scalars(
-        select(Vote).where(Vote.round_id == round_id, Vote.participant_id == participant_id)
-    ).one()
+        .where(Round.id == round_id)
+    ).first()
+    voter_event = connection.execute(
+        select(Participant.event_id).where(Participant.id == participant_id)
+    ).scalar()
+    if found is None or voter_event != found.id:
+        return VotingError("unknown_round", "There is no such round in this event.")
+    if found.closed_at is not None or found.position != found.current_position:
+        return VotingError("voting_closed", "Voting on this statement is closed.")
+    return VotingError("unknown_option", f"{choice!r} is not an option of this statement.")
 
 
 def control(session: Session, event_id: int, action: str) -> Event:
@@ -190,15 +231,11 @@ def count_participants(session: Session, event_id: int) -> int:
     )
 
 
-def _dialect_insert(session: Session):
+def _dialect_insert(connection: Connection):
     """INSERT with ON CONFLICT support for the database in use."""
-    name = session.get_bind().dialect.name
+    name = connection.dialect.name
     if name == "postgresql":
         return postgresql.insert
     if name == "sqlite":
         return sqlite.insert
     raise RuntimeError(f"unsupported database {name!r}: use SQLite or PostgreSQL")
-
-
-def _insert_ignoring_conflict(session: Session, model: type, **values: object) -> None:
-    session.execute(_dialect_insert(session)(model).values(**values).on_conflict_do_nothing())

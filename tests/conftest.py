@@ -13,6 +13,7 @@ from polling.config import PROJECT_ROOT
 from polling.decks import Deck, load_deck
 from polling.events import create_event
 from polling.models import Event
+from tests.services import postgres_url, redis_url  # noqa: F401 - fixtures for every test
 
 PANEL_DECK = PROJECT_ROOT / "statements" / "ai-in-de-zorg.toml"
 

@@ -8,6 +8,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +31,8 @@ class ServerProcess:
         self.port = 0
         self.process: subprocess.Popen[str] | None = None
         self.urls: dict[str, str] = {}
+        self.output = ""  # what the server printed after starting, for diagnosis
+        self.drains: list[threading.Thread] = []
 
     def start(self, *extra: str) -> ServerProcess:
         """Start (or restart on the same port) and wait until it listens."""
@@ -42,7 +45,18 @@ class ServerProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        printed = self._read_until_listening()
+        try:
+            printed = self._read_until_listening()
+        except RuntimeError:
+            self.stop()
+            raise
+        # Keep draining what the server prints, so a full pipe can never stall it.
+        self.drains = [
+            threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+            for pipe in (self.process.stdout, self.process.stderr)
+        ]
+        for drain in self.drains:
+            drain.start()
         self.port = int(re.search(r"Listening on http://127\.0\.0\.1:(\d+)", printed)[1])
         for name in ("Join", "Presenter", "Moderator"):
             self.urls[name.lower()] = re.search(rf"^{name}:\s+(\S+)", printed, re.M)[1]
@@ -77,27 +91,40 @@ class ServerProcess:
         self._close_pipes()
 
     def _close_pipes(self) -> None:
+        """After the process ended: the drains reach end of file and close the pipes."""
+        for drain in self.drains:
+            drain.join(timeout=10)
+        self.drains = []
         if self.process:
             for pipe in (self.process.stdout, self.process.stderr):
-                if pipe:
+                if pipe and not pipe.closed:
                     pipe.close()
 
+    def _drain(self, pipe) -> None:
+        """Read until the process is gone (end of file), then close the pipe."""
+        with pipe:
+            for chunk in iter(lambda: os.read(pipe.fileno(), 65536), b""):
+                self.output += chunk.decode(errors="replace")
+
     def _read_until_listening(self) -> str:
-        """Collect stdout and stderr until the 'Listening on' line (or fail with both)."""
+        """Collect stdout and stderr until the URLs and the 'Listening on' line are printed.
+
+        Reads the raw pipes: a buffered readline could keep lines in Python's buffer where
+        select() cannot see them.
+        """
         assert self.process and self.process.stdout and self.process.stderr
         selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        selector.register(self.process.stderr, selectors.EVENT_READ)
-        printed = ""
+        for pipe in (self.process.stdout, self.process.stderr):
+            selector.register(pipe.fileno(), selectors.EVENT_READ)
+        printed = b""
         deadline = time.monotonic() + START_TIMEOUT
         try:
-            while "Listening on" not in printed or "Moderator:" not in printed:
+            while b"Listening on" not in printed or b"Moderator:" not in printed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.process.poll() is not None:
-                    raise RuntimeError(f"server did not start:\n{printed}")
+                    raise RuntimeError(f"server did not start:\n{printed.decode()}")
                 for key, _ in selector.select(timeout=remaining):
-                    line = key.fileobj.readline()
-                    printed += line
+                    printed += os.read(key.fd, 65536)
         finally:
             selector.close()
-        return printed
+        return printed.decode()

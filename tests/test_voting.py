@@ -25,10 +25,16 @@ def current_round_id(event_id: int) -> int:
         return session.get(Event, event_id).current_statement.latest_round.id
 
 
+def participant(event_id: int, token: str) -> int:
+    with db.engine.begin() as connection:
+        return join(connection, event_id, token)
+
+
 def vote(event_id: int, token: str, choice: str, round_id: int | None = None) -> None:
-    with db.session() as session:
-        participant = join(session, event_id, token)
-        cast_vote(session, participant.id, round_id or current_round_id(event_id), choice)
+    round_id = round_id or current_round_id(event_id)
+    voter = participant(event_id, token)
+    with db.engine.begin() as connection:
+        cast_vote(connection, voter, round_id, choice)
 
 
 def counts(event_id: int) -> dict[str, int]:
@@ -54,13 +60,15 @@ def test_vote_counts_once_and_can_be_changed(event):
 
 def test_vote_refused_before_voting_opens_and_after_it_closes(event):
     act(event.id, "next")
-    with db.session() as session:
-        participant = join(session, event.id, "phone")
+    voter = participant(event.id, "phone")
+    with db.engine.begin() as connection, pytest.raises(VotingError) as refused:
+        cast_vote(connection, voter, 1, "agree")
+    assert refused.value.code == "unknown_round"  # no round yet
     act(event.id, "open")
     round_id = current_round_id(event.id)
     act(event.id, "close")
-    with db.session() as session, pytest.raises(VotingError) as refused:
-        cast_vote(session, participant.id, round_id, "agree")
+    with db.engine.begin() as connection, pytest.raises(VotingError) as refused:
+        cast_vote(connection, voter, round_id, "agree")
     assert refused.value.code == "voting_closed"
     assert counts(event.id) == {"agree": 0, "disagree": 0}
 
@@ -89,10 +97,9 @@ def test_a_participant_of_another_event_cannot_vote_in_this_one(app, deck, event
     with db.session() as session:
         other = create_event(session, deck)
     act(event.id, "next", "open")
-    with db.session() as session:
-        outsider = join(session, other.id, "phone")
-        with pytest.raises(VotingError) as refused:
-            cast_vote(session, outsider.id, current_round_id(event.id), "agree")
+    outsider = participant(other.id, "phone")
+    with db.engine.begin() as connection, pytest.raises(VotingError) as refused:
+        cast_vote(connection, outsider, current_round_id(event.id), "agree")
     assert refused.value.code == "unknown_round"
 
 
@@ -185,8 +192,11 @@ def test_events_keep_their_statements_when_the_deck_changes(tmp_path, app):
 
 
 def test_phone_identity_is_per_event_and_stores_no_token(event):
+    from polling.models import Participant
+
+    first = participant(event.id, "secret-token")
+    assert participant(event.id, "secret-token") == first
+    assert participant(event.id, "another-token") != first
     with db.session() as session:
-        first = join(session, event.id, "secret-token")
-        again = join(session, event.id, "secret-token")
-        assert first.id == again.id
-        assert "secret-token" not in first.token_digest
+        stored = session.get(Participant, first)
+        assert "secret-token" not in stored.token_digest

@@ -1,0 +1,141 @@
+"""Group commit: the votes and joins of many phones, written in one transaction at a time.
+
+A thousand phones voting within seconds would otherwise mean a thousand transactions (and
+disk flushes) one after another on the event loop. Here each handler hands its vote to the
+writer and waits; every few milliseconds the writer takes everything waiting, writes it in
+one transaction on an OS thread (so the event loop never waits on the disk), commits, and
+only then wakes the handlers. So a "✓" still means the vote is on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from polling import voting
+from polling.voting import VotingError
+
+log = logging.getLogger(__name__)
+
+# How long a handler waits for its batch before giving up (and telling the phone to retry).
+WAIT_SECONDS = 15
+
+
+@dataclass
+class Job:
+    """One vote or join waiting for its transaction."""
+
+    write: Callable[[Connection], Any]
+    done: Any  # an event of the async mode in use
+    result: Any = None
+    error: VotingError | None = None
+
+
+@dataclass
+class VoteWriter:
+    """Collects jobs from handlers and writes them in batches.
+
+    `run_blocking(function, *args)` runs a function on an OS thread and waits for it without
+    blocking the event loop; `create_event`, `sleep` and `start_task` come from the async
+    mode in use (see `polling.server` and `polling.realtime`).
+    """
+
+    engine: Engine
+    run_blocking: Callable[..., Any]
+    create_event: Callable[[], Any]
+    sleep: Callable[[float], None]
+    start_task: Callable[[Callable[[], None]], Any]
+    window: float = 0.01  # seconds to gather a batch once the first job arrived
+    pending: list[Job] = field(default_factory=list)
+    connection: Connection | None = None
+
+    def __post_init__(self) -> None:
+        self.wakeup = self.create_event()
+        # Guards `pending` between handlers and the writer (a green lock under eventlet).
+        self.lock = threading.Lock()
+        self.started = False
+
+    def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
+        """Record a vote; returns once it is committed, raises VotingError if refused."""
+        self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice))
+
+    def join(self, event_id: int, token: str) -> int:
+        """The participant id of a phone in an event, created if new."""
+        return self._submit(lambda c: voting.join(c, event_id, token))
+
+    def _submit(self, write: Callable[[Connection], Any]) -> Any:
+        job = Job(write=write, done=self.create_event())
+        with self.lock:
+            self.pending.append(job)
+            if not self.started:
+                self.started = True
+                self.start_task(self._run)
+        self.wakeup.set()
+        if not job.done.wait(WAIT_SECONDS):
+            raise VotingError("busy", "The server is busy; please try again.")
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self) -> None:
+        while True:
+            self.wakeup.wait()
+            self.wakeup.clear()
+            self.sleep(self.window)  # let more jobs join this batch
+            with self.lock:
+                batch, self.pending = self.pending, []
+            if not batch:
+                continue
+            try:
+                self.run_blocking(self._write_batch, batch)
+            except Exception:  # never let the writer die: every waiting handler must wake
+                log.exception("writing a batch of %d failed", len(batch))
+                for job in batch:
+                    job.error = job.error or _storage_error()
+            for job in batch:
+                job.done.set()
+
+    def _write_batch(self, batch: list[Job]) -> None:
+        """On an OS thread: write all jobs in one transaction; if it fails, one by one."""
+        try:
+            self._write(batch)
+        except SQLAlchemyError:
+            log.warning("a batch of %d failed; writing its jobs one by one", len(batch))
+            for job in batch:
+                try:
+                    self._write([job])
+                except SQLAlchemyError:
+                    log.exception("a vote or join could not be written")
+                    job.error = _storage_error()
+
+    def _write(self, jobs: list[Job]) -> None:
+        connection = self._connection()
+        try:
+            with connection.begin():
+                for job in jobs:
+                    job.error = None
+                    try:
+                        job.result = job.write(connection)
+                    except VotingError as refused:
+                        job.error = refused
+        except SQLAlchemyError:
+            # The connection may be broken (database restarted): take a new one next time.
+            self.connection = None
+            connection.close()
+            raise
+
+    def _connection(self) -> Connection:
+        # One connection, used by one batch at a time: batches never overlap.
+        if self.connection is None:
+            self.connection = self.engine.connect()
+        return self.connection
+
+
+def _storage_error() -> VotingError:
+    return VotingError("storage_error", "The vote could not be saved; please try again.")
