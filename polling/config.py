@@ -15,7 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,
     "DECKS_DIR": str(PROJECT_ROOT / "statements"),
     "DEFAULT_DECK": "ai-in-de-zorg.toml",
-    # eventlet in production; the tests use threading so they need no monkey patching.
+    # eventlet in production (gevent works too); the tests use threading, which needs no
+    # monkey patching.
     "ASYNC_MODE": "eventlet",
     # Tallies go to the presenter and moderator at most once per interval per event.
     # 0 sends one after every vote: only for tests, where determinism beats throughput.
@@ -57,8 +58,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             except ValueError as error:
                 raise SystemExit(f"{variable}={value!r} is not valid: {error}") from None
     settings.update(overrides or {})
-    if settings["ASYNC_MODE"] not in ("eventlet", "threading"):
-        raise SystemExit("POLLING_ASYNC_MODE must be 'eventlet' or 'threading'")
+    if settings["ASYNC_MODE"] not in ("eventlet", "gevent", "threading"):
+        raise SystemExit("POLLING_ASYNC_MODE must be 'eventlet', 'gevent' or 'threading'")
     if settings["RESULTS_MODE"] not in ("hidden", "live"):
         raise SystemExit("POLLING_RESULTS_MODE must be 'hidden' or 'live'")
     return settings

@@ -6,7 +6,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-ASYNC_MODES = ("eventlet", "threading")
+ASYNC_MODES = ("eventlet", "gevent", "threading")
 
 # Code that must run first in a server process, before anything imports threading or socket.
 # (The deprecation notice is eventlet's own; we chose it knowingly, see docs/deployment.md.)
@@ -17,6 +17,7 @@ PATCH_FIRST = {
         "import eventlet\n"
         "eventlet.monkey_patch()"
     ),
+    "gevent": "from gevent import monkey\nmonkey.patch_all()",
     "threading": "",
 }
 # Phones arrive in bursts when the QR code goes up: keep room for them in the accept queue.
@@ -30,6 +31,10 @@ def blocking_runner(async_mode: str) -> Callable[..., Any]:
         from eventlet import tpool
 
         return tpool.execute
+    if async_mode == "gevent":
+        import gevent
+
+        return lambda function, *args: gevent.get_hub().threadpool.apply(function, args)
     return lambda function, *args: function(*args)  # already on an OS thread
 
 
@@ -61,6 +66,14 @@ def serve(app: Any, listener: Any) -> None:
             # Access logs would hold IP addresses (and moderator keys in URLs): keep none.
             log_output=False,
         )
+        return
+    if async_mode == "gevent":
+        from gevent.pool import Pool
+        from gevent.pywsgi import WSGIServer
+
+        # WebSockets go through simple-websocket; log=None keeps no access log.
+        pool = Pool(app.config["MAX_CONNECTIONS"])
+        WSGIServer(listener, app, spawn=pool, log=None).serve_forever()
         return
     from werkzeug.serving import make_server
 

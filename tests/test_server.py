@@ -48,9 +48,10 @@ class Client:
         return self.sio.call(event, data, timeout=WAIT)
 
 
-@pytest.fixture
-def server(tmp_path):
-    process = ServerProcess(tmp_path).start()
+@pytest.fixture(params=["eventlet", "gevent"])
+def server(request, tmp_path):
+    """A server in each async mode we support: the code must not depend on one."""
+    process = ServerProcess(tmp_path, POLLING_ASYNC_MODE=request.param).start()
     yield process
     process.stop()
 
