@@ -63,9 +63,12 @@ function render() {
     hide: Boolean(round) && state.revealed,
     new_round: phase === "closed",
   };
+  // The usual next step stands out: open, close, reveal, then on to the next statement.
+  const suggested = { lobby: "next", ready: "open", open: "close", closed: state.revealed ? "next" : "reveal" }[phase];
   for (const button of document.querySelectorAll("[data-action]")) {
     button.hidden = !available[button.dataset.action];
     button.disabled = !online;
+    button.classList.toggle("primary", button.dataset.action === suggested);
   }
   liveToggle.checked = state.event.results_mode === "live";
   liveToggle.disabled = !online;

@@ -39,7 +39,7 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
 });
 
 function vote(choice) {
-  if (!state?.round?.open || sending) return;
+  if (!state?.round?.open || sending || !online) return;
   const round = state.round.id;
   sending = { round, choice };
   problem = "";
@@ -115,6 +115,9 @@ function renderChoices(statement, open, mine) {
     const pressed = button.dataset.choice === (sending?.choice ?? mine);
     button.textContent = pressed && !sending ? `✓ ${optionLabel(option, langs)}` : optionLabel(option, langs);
     button.setAttribute("aria-pressed", String(pressed));
-    button.disabled = !online || Boolean(sending);
+    // aria-disabled, not disabled: a disabled button loses the keyboard focus, and a keyboard
+    // user would have to Tab back from the top after every vote. vote() ignores the press.
+    if (!online || sending) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
   }
 }
