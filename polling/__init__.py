@@ -12,6 +12,7 @@ from flask_socketio import SocketIO
 
 from polling.config import PROJECT_ROOT, load_settings
 from polling.db import Database
+from polling.sessions import SessionInterface
 
 db = Database()
 socketio = SocketIO()
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime, views
 
+    app.session_interface = SessionInterface()
     db.init_app(app)
     socketio.init_app(
         app,

@@ -23,8 +23,8 @@ def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") 
         title=dict(deck.title),
         language=deck.language,
         deck_name=deck.name,
-        presenter_key=secrets.token_urlsafe(16),
-        moderator_key=secrets.token_urlsafe(16),
+        presenter_key=secrets.token_hex(16),
+        moderator_key=secrets.token_hex(16),
         results_mode=results_mode,
     )
     for position, item in enumerate(deck.statements, start=1):

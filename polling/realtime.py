@@ -20,6 +20,7 @@ from polling.state import AUDIENCE
 from polling.vote_writer import VoteWriter
 
 ROLES = (AUDIENCE, PRESENTER, MODERATOR)
+SCREENS = (PRESENTER, MODERATOR)
 
 
 @dataclass(frozen=True)
@@ -111,18 +112,19 @@ def on_control(data: Any = None) -> dict[str, Any]:
             voting.control(db_session, identity.event_id, action)
     except voting.VotingError as refused:
         return error(refused.code, refused.message)
-    broadcast_state(identity.event_id)
+    screens_only = action in voting.SCREEN_ONLY_ACTIONS
+    broadcast_state(identity.event_id, SCREENS if screens_only else ROLES)
     return {"ok": True}
 
 
-def broadcast_state(event_id: int) -> None:
+def broadcast_state(event_id: int, roles: tuple[str, ...] = ROLES) -> None:
     """Send the new state once to each role's room of the event."""
     with db.session() as db_session:
         event = db_session.get(Event, event_id)
         if event is None:
             return
         current = state.snapshot(db_session, event)
-    for role in ROLES:
+    for role in roles:
         socketio.emit("state", current.for_role(role), to=room(event_id, role))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -52,9 +53,23 @@ def listen(async_mode: str, host: str, port: int) -> Any:
     return listener
 
 
+def tune_garbage_collector() -> None:
+    """Keep full garbage collections out of a vote window.
+
+    With thousands of phones connected a full collection scans millions of objects and stops
+    the server for half a second or more. Objects from start-up are frozen out of collection;
+    full collections run a tenth as often (they need 100 instead of 10 younger collections),
+    which the vote path allows because it leaves almost no cyclic garbage behind.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(700, 10, 100)
+
+
 def serve(app: Any, listener: Any) -> None:
     """Serve the app on a bound socket until the process is stopped."""
     async_mode = app.config["ASYNC_MODE"]
+    tune_garbage_collector()
     if async_mode == "eventlet":
         import eventlet.wsgi
 

@@ -195,6 +195,20 @@ def download(code: str, name: str) -> Response:
     )
 
 
+@bp.route("/socket.io/", strict_slashes=False)
+@bp.route("/socket.io/", endpoint="socketio_websocket", websocket=True, strict_slashes=False)
+def socketio_path() -> Response:
+    """Never reached over HTTP: the Socket.IO middleware answers this path first.
+
+    Flask-SocketIO runs every event in a request context for this path (a WebSocket one, once
+    upgraded); without matching rules, URL matching raises an exception for every vote, and its
+    traceback
+    makes reference cycles that only the garbage collector frees (long pauses with a full
+    hall connected).
+    """
+    abort(404)
+
+
 @bp.get("/healthz")
 def healthz() -> dict[str, str]:
     """For a load balancer or a reverse proxy."""

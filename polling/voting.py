@@ -34,6 +34,10 @@ ACTIONS = (
     "results_hidden",
 )
 
+# Actions that change nothing a phone shows: only the screens are told, which spares a
+# broadcast to every phone in the hall.
+SCREEN_ONLY_ACTIONS = ("results_live", "results_hidden")
+
 
 class VotingError(Exception):
     """A request the rules refuse; `code` is stable for clients, `message` is for people."""
