@@ -67,6 +67,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "forbidden_title": "Geen toegang",
         "forbidden_text": "Deze link is niet (meer) geldig. Vraag de organisator om de link.",
         "back_to_join": "Naar de startpagina",
+        "too_many_title": "Te veel pogingen",
+        "too_many_text": "Er zijn te veel verkeerde links geprobeerd. Probeer het later opnieuw.",
     },
     "en": {
         "app_name": "Live voting",
@@ -129,6 +131,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "forbidden_title": "No access",
         "forbidden_text": "This link is not valid (any more). Ask the organiser for the link.",
         "back_to_join": "To the start page",
+        "too_many_title": "Too many attempts",
+        "too_many_text": "Too many wrong links were tried. Please try again later.",
     },
 }
 

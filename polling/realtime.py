@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from polling import db, events, socketio, state, voting
 from polling.events import MODERATOR, PRESENTER
+from polling.limits import Limits, default_limits
 from polling.models import Event
 from polling.server import blocking_runner
 from polling.state import AUDIENCE
@@ -41,6 +42,7 @@ def room(event_id: int, role: str) -> str:
 def init_app(app: Flask) -> None:
     """Give the app its tally publisher and vote writer (one of each per process)."""
     app.extensions["polling_tallies"] = TallyPublisher(app)
+    app.extensions["polling_limits"] = default_limits()
     app.extensions["polling_writer"] = VoteWriter(
         engine=db.dedicated_engine(),
         run_blocking=blocking_runner(app.config["ASYNC_MODE"]),
@@ -53,6 +55,9 @@ def init_app(app: Flask) -> None:
 def error(code: str, message: str) -> dict[str, Any]:
     """The body of every refused request: a stable code and a sentence."""
     return {"ok": False, "error": code, "message": message}
+
+
+TOO_FAST = error("rate_limited", "Too many requests; wait a moment.")
 
 
 @socketio.on("connect")
@@ -70,12 +75,22 @@ def on_connect(auth: Any = None) -> None:
     emit("state", _personal_state(identity))
 
 
+@socketio.on("disconnect")
+def on_disconnect(*_reason: Any) -> None:
+    """Forget the connection's rate-limit buckets."""
+    limits = _limits()
+    limits.votes_per_connection.forget(request.sid)
+    limits.requests_per_connection.forget(request.sid)
+
+
 @socketio.on("sync")
 def on_sync(_data: Any = None) -> dict[str, Any]:
     """Reply with this connection's full current state (e.g. after the phone wakes up)."""
     identity = _identity()
     if identity is None:
         return error("not_joined", "Connect with a valid event code first.")
+    if not _limits().requests_per_connection.allow(request.sid):
+        return TOO_FAST
     return {"ok": True, "state": _personal_state(identity)}
 
 
@@ -88,8 +103,13 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     if not isinstance(data, dict):
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
     round_id, choice = data.get("round"), data.get("choice")
-    if not isinstance(round_id, int) or isinstance(round_id, bool) or not isinstance(choice, str):
+    if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
+    limits = _limits()
+    if not limits.votes_per_connection.allow(request.sid) or not (
+        limits.votes_per_participant.allow(identity.participant_id)
+    ):
+        return TOO_FAST
     try:
         _writer().cast_vote(identity.participant_id, round_id, choice)
     except voting.VotingError as refused:
@@ -104,6 +124,8 @@ def on_control(data: Any = None) -> dict[str, Any]:
     identity = _identity()
     if identity is None or not identity.can_control:
         return error("forbidden", "Only the moderator can control the event.")
+    if not _limits().requests_per_connection.allow(request.sid):
+        return TOO_FAST
     action = data.get("action") if isinstance(data, dict) else None
     if action not in voting.ACTIONS:
         return error("bad_request", f"Send {{action: one of {', '.join(voting.ACTIONS)}}}.")
@@ -145,10 +167,14 @@ def _authenticate(auth: Any) -> Identity:
             raise voting.VotingError(
                 "no_participant", "Open the event's vote page first: it sets the cookie."
             )
+        if not _limits().connects_per_participant.allow(token):
+            raise voting.VotingError("rate_limited", "Too many connections; wait a moment.")
         participant_id = _writer().join(event.id, token)
         return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
+        if not _limits().failed_keys_per_event.allow(event.id):
+            raise voting.VotingError("too_many_attempts", "Too many wrong keys; try later.")
         raise voting.VotingError("bad_key", "This key does not give access to this event.")
     return Identity(event.id, role, can_control=key_role == MODERATOR)
 
@@ -170,6 +196,16 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
                 "choice": state.own_choice(db_session, identity.participant_id, round_id)
             }
     return payload
+
+
+def _is_id(value: Any) -> bool:
+    """A database id: a positive integer that fits in 64 bits (a bigger one would make the
+    database driver fail the whole batch of votes it is written with)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+def _limits() -> Limits:
+    return current_app.extensions["polling_limits"]
 
 
 def _tallies() -> TallyPublisher:

@@ -9,6 +9,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -18,7 +19,14 @@ from flask import (
 from werkzeug.routing import BaseConverter
 
 from polling import db, export
-from polling.events import MODERATOR, display_code, find_event, normalise_code, role_for_key
+from polling.events import (
+    MODERATOR,
+    PRESENTER,
+    display_code,
+    find_event,
+    normalise_code,
+    role_for_key,
+)
 from polling.i18n import other_language, pick_language, strings
 from polling.models import Event
 from polling.qr import qr_svg
@@ -63,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(404, lambda _error: _error_page(404))
     app.register_error_handler(403, lambda _error: _error_page(403))
+    app.register_error_handler(429, lambda _error: _error_page(429))
 
 
 def security_headers(response: Response) -> Response:
@@ -128,9 +137,7 @@ def vote(code: str) -> str:
 def presenter(code: str) -> str:
     """The projector's page; with the moderator key it also takes keyboard shortcuts."""
     event = _event_or_404(code)
-    key = request.args.get("key", "")
-    if role_for_key(event, key) is None:
-        abort(403)
+    key = _require_key(event, (PRESENTER, MODERATOR))
     language = _language(event)
     url = join_url(public_base_url(), event)
     return render_template(
@@ -151,9 +158,7 @@ def presenter(code: str) -> str:
 def moderator(code: str) -> str:
     """The moderator's phone page."""
     event = _event_or_404(code)
-    key = request.args.get("key", "")
-    if role_for_key(event, key) != MODERATOR:
-        abort(403)
+    key = _require_key(event, (MODERATOR,))
     language = _language(event)
     return render_template(
         "moderator.html",
@@ -179,8 +184,7 @@ def qr(code: str) -> Response:
 def download(code: str, name: str) -> Response:
     """A results file, for the moderator key only."""
     event = _event_or_404(code)
-    if role_for_key(event, request.args.get("key", "")) != MODERATOR:
-        abort(403)
+    _require_key(event, (MODERATOR,))
     if name not in DOWNLOADS:
         abort(404)
     fmt, table, mimetype = DOWNLOADS[name]
@@ -213,6 +217,17 @@ def socketio_path() -> Response:
 def healthz() -> dict[str, str]:
     """For a load balancer or a reverse proxy."""
     return {"status": "ok"}
+
+
+def _require_key(event: Event, roles: tuple[str, ...]) -> str:
+    """The ?key= of the request if it is one of these roles' keys; else 403, or 429 once an
+    event has seen too many wrong keys (see polling.limits)."""
+    key = request.args.get("key", "")
+    if role_for_key(event, key) in roles:
+        return key
+    if not current_app.extensions["polling_limits"].failed_keys_per_event.allow(event.id):
+        abort(429)
+    abort(403)
 
 
 def _event_or_404(code: str) -> Event:

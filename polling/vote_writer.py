@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from polling import voting
 from polling.voting import VotingError
@@ -105,12 +104,13 @@ class VoteWriter:
         """On an OS thread: write all jobs in one transaction; if it fails, one by one."""
         try:
             self._write(batch)
-        except SQLAlchemyError:
+        except Exception:
+            # One bad job must not cost the others their vote: retry each on its own.
             log.warning("a batch of %d failed; writing its jobs one by one", len(batch))
             for job in batch:
                 try:
                     self._write([job])
-                except SQLAlchemyError:
+                except Exception:
                     log.exception("a vote or join could not be written")
                     job.error = _storage_error()
 
@@ -124,7 +124,7 @@ class VoteWriter:
                         job.result = job.write(connection)
                     except VotingError as refused:
                         job.error = refused
-        except SQLAlchemyError:
+        except Exception:
             # The connection may be broken (database restarted): take a new one next time.
             self.connection = None
             connection.close()

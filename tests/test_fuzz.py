@@ -1,0 +1,142 @@
+"""Hostile input: random and malformed payloads on every socket event and HTTP route.
+
+The server must answer each with a clear error (or a plain error page), write nothing, never
+show a traceback, and keep serving.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from polling import db, socketio
+from polling.limits import Limits, RateLimit
+from polling.models import Participant, Vote
+from tests.conftest import control, last_state
+
+# JSON as a client can send it: nested junk, huge numbers, long and odd strings.
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=300),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+payloads = json_values | st.fixed_dictionaries(
+    {},
+    optional={
+        "round": json_values,
+        "choice": json_values,
+        "action": json_values | st.sampled_from(["next", "open", "close", "explode"]),
+        "code": json_values,
+        "role": json_values | st.sampled_from(["audience", "presenter", "moderator"]),
+        "key": json_values,
+    },
+)
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def count(model) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def open_round(app, clients):
+    """Voting open on statement 1, and limits out of the way so every example is judged on
+    its payload alone."""
+    unlimited = RateLimit(burst=10**9, per_second=10**9)
+    app.extensions["polling_limits"] = Limits(*(unlimited,) * 5)
+    moderator = clients.moderator()
+    control(moderator, "next", "open")
+    phone = clients.phone()
+    return moderator, phone, last_state(phone)["round"]["id"]
+
+
+def is_refusal(reply) -> bool:
+    return (
+        isinstance(reply, dict)
+        and reply.get("ok") is False
+        and isinstance(reply.get("error"), str)
+        and isinstance(reply.get("message"), str)
+    )
+
+
+@FUZZ
+@given(payload=payloads)
+def test_random_votes_are_refused_and_write_nothing(open_round, payload):
+    _moderator, phone, round_id = open_round
+    valid = (
+        isinstance(payload, dict)
+        and payload.get("round") == round_id
+        and type(payload.get("round")) is int
+        and payload.get("choice") in ("agree", "disagree")
+    )
+    before = count(Vote)
+    reply = phone.emit("vote", payload, callback=True)
+    if valid:
+        assert reply["ok"] is True
+    else:
+        assert is_refusal(reply), reply
+        assert count(Vote) == before
+
+
+@FUZZ
+@given(payload=payloads, event=st.sampled_from(["control", "sync", "vote"]) | st.text(max_size=30))
+def test_random_events_from_a_phone_change_nothing(open_round, payload, event):
+    _moderator, phone, _round_id = open_round
+    if event == "vote":
+        return  # covered above
+    before = phone.emit("sync", callback=True)["state"]
+    reply = phone.emit(event, payload, callback=True)
+    assert reply is None or is_refusal(reply) or (event == "sync" and reply["ok"])
+    state = phone.emit("sync", callback=True)["state"]
+    assert (state["phase"], state["position"]) == (before["phase"], before["position"])
+    phone.get_received()
+
+
+@FUZZ
+@given(payload=payloads)
+def test_random_control_payloads_are_refused_or_valid(open_round, payload):
+    moderator, _phone, _round_id = open_round
+    reply = moderator.emit("control", payload, callback=True)
+    assert reply == {"ok": True} or is_refusal(reply), reply
+    moderator.get_received()
+
+
+@FUZZ
+@given(auth=payloads)
+def test_random_connect_auth_never_gets_in_without_a_key(app, event, auth):
+    participants = count(Participant)
+    client = socketio.test_client(app, auth=auth)
+    if client.is_connected():
+        # Only a presenter or moderator with the right key gets in without the vote page.
+        assert auth.get("key") in (event.presenter_key, event.moderator_key)
+        client.disconnect()
+    assert count(Participant) == participants
+
+
+@FUZZ
+@given(
+    path=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="?#"),
+        max_size=60,
+    ),
+    query=st.dictionaries(st.text(max_size=10), st.text(max_size=100), max_size=3),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD"]),
+)
+def test_random_http_requests_get_a_plain_answer(app, event, path, query, method):
+    client = app.test_client()
+    for target in (f"/{path}", f"/{event.code}/{path}"):
+        with client.open(target, method=method, query_string=query) as response:
+            assert response.status_code < 500, (method, target, query)
+            body = response.get_data(as_text=True)
+            assert "Traceback" not in body
