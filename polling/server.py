@@ -90,8 +90,14 @@ def serve(app: Any, listener: Any) -> None:
         pool = Pool(app.config["MAX_CONNECTIONS"])
         WSGIServer(listener, app, spawn=pool, log=None).serve_forever()
         return
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class WithoutAccessLog(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            """No access log here either: it would hold IP addresses and keys in URLs."""
 
     host, port = listener.getsockname()[:2]
-    server = make_server(host, port, app, threaded=True, fd=listener.fileno())
+    server = make_server(
+        host, port, app, threaded=True, fd=listener.fileno(), request_handler=WithoutAccessLog
+    )
     server.serve_forever()

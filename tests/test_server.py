@@ -118,3 +118,21 @@ def test_serve_reopens_the_same_event_after_a_restart(server):
     assert server.start().code == code
     server.stop()
     assert server.start("--new-event").code != code
+
+
+def test_another_sites_page_cannot_open_a_socket(server):
+    """CORS: a page from another origin, running in a phone's browser, is refused."""
+    response = requests.get(
+        f"{server.base_url}/socket.io/",
+        params={"EIO": "4", "transport": "polling"},
+        headers={"Origin": "http://evil.example"},
+        timeout=WAIT,
+    )
+    assert response.status_code == 400
+    same_site = requests.get(
+        f"{server.base_url}/socket.io/",
+        params={"EIO": "4", "transport": "polling"},
+        headers={"Origin": server.base_url},
+        timeout=WAIT,
+    )
+    assert same_site.status_code == 200
