@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Socket handlers must be registered before the first init_app: Flask-SocketIO keeps
     # handlers declared before it for every later app (each test builds a new one).
-    from polling import realtime, views
+    from polling import realtime, results, views
 
     app.session_interface = SessionInterface()
     db.init_app(app)
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     views.init_app(app)
+    results.init_app(app)
     realtime.init_app(app)
     return app
 

@@ -121,7 +121,12 @@ def event_list(as_json: bool) -> None:
 @cli.command("export")
 @click.argument("code")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "xlsx"]),
+    default="csv",
+    show_default=True,
+    help="xlsx: a workbook with the sheets summary, votes, shift and event.",
 )
 @click.option(
     "--table",
@@ -141,17 +146,85 @@ def export_command(code: str, fmt: str, table: str, output: Path | None) -> None
     from polling import db, export
     from polling.events import find_event
 
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        raise click.ClickException("xlsx is a binary file: give -o FILE (or redirect the output)")
     _app()
     with db.session() as db_session:
         found = find_event(db_session, code)
         if found is None:
             raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
         body = export.render(export.event_results(db_session, found), fmt, table)
-    if output is None:
+    if isinstance(body, bytes):
+        if output is None:
+            sys.stdout.buffer.write(body)
+        else:
+            output.write_bytes(body)
+    elif output is None:
         click.echo(body, nl=False)
     else:
         output.write_text(body, encoding="utf-8")
+    if output is not None:
         click.echo(f"Wrote {output}", err=True)
+
+
+@cli.command("compare")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare_command(codes: tuple[str, ...], as_json: bool) -> None:
+    """Compare events that ran the same deck, per statement, round and option.
+
+    With one CODE: every event of that event's deck, oldest first. With several: those.
+    """
+    from polling import db, export
+    from polling.compare import compare_rows, events_with_deck
+    from polling.events import find_event
+
+    _app()
+    with db.session() as db_session:
+        found = []
+        for code in codes:
+            event = find_event(db_session, code)
+            if event is None:
+                raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
+            found.append(event)
+        decks = {event.deck_name for event in found}
+        if len(decks) > 1:
+            raise click.ClickException(
+                f"these events ran different decks: {', '.join(sorted(decks))}"
+            )
+        if len(found) == 1:
+            found = events_with_deck(db_session, found[0].deck_name)
+        results = [export.event_results(db_session, event) for event in found]
+    rows = compare_rows(results)
+    events = [result["event"] for result in results]
+    if as_json:
+        document = {"deck": decks.pop(), "events": events, "rows": rows}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    _print_comparison(decks.pop(), events, rows)
+
+
+def _print_comparison(deck: str, events: list[dict], rows: list[dict]) -> None:
+    """A plain table for a terminal: one column per event, a block per statement and round."""
+    width = 14
+    click.echo(f"Deck {deck}: {len(events)} event(s)")
+    click.echo((" " * 28 + "".join(f"{e['code']:<{width}}" for e in events)).rstrip())
+    dates = "".join(f"{(e['created_at'] or '')[:10]:<{width}}" for e in events)
+    click.echo((" " * 28 + dates).rstrip())
+    shown: tuple = ()
+    for row in rows:
+        if shown[:1] != (row["statement_key"],):
+            text = row["statement"]
+            click.echo(f"\n{row['statement_key']}: {text if len(text) <= 70 else text[:69] + '…'}")
+        lead = f"  round {row['round']}" if (row["statement_key"], row["round"]) != shown else ""
+        shown = (row["statement_key"], row["round"])
+        if row["option"] is None:
+            label, cells = "voters", [cell and str(cell["voters"]) for cell in row["events"]]
+        else:
+            label = row["label"]
+            cells = [cell and f"{cell['percent']}% ({cell['votes']})" for cell in row["events"]]
+        line = f"{lead:<11}{label[:16]:<17}" + "".join(f"{c or '-':<{width}}" for c in cells)
+        click.echo(line.rstrip())
 
 
 def _app():

@@ -1,4 +1,5 @@
-"""The results of an event as data: per statement and round, and every anonymous vote.
+"""The results of an event as data: per statement and round, the opinion shift between rounds,
+and every anonymous vote.
 
 `event_results` reads the database once; the writers below are pure functions of its output.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from polling.events import display_code
 from polling.models import Event, Option, Participant, Round, Statement, Vote
+from polling.shift import statement_shifts
 from polling.tally import make_tally
 
 SUMMARY_COLUMNS = (
@@ -34,17 +36,40 @@ SUMMARY_COLUMNS = (
     "closed_at",
 )
 VOTE_COLUMNS = ("participant", "statement_key", "round", "choice", "cast_at")
-FORMATS = ("csv", "json")
+SHIFT_COLUMNS = (
+    "position",
+    "statement_key",
+    "from_round",
+    "to_round",
+    "from_choice",
+    "to_choice",
+    "participants",
+)
+FORMATS = ("csv", "json", "xlsx")
+# Excel shows these as dates; CSV and JSON keep the ISO text with its UTC offset.
+TIME_COLUMNS = ("opened_at", "closed_at", "cast_at")
+# The shift sheet's word for "did not vote in this round" (newly voted, dropped out).
+NO_VOTE = "(no vote)"
 TABLES = ("summary", "votes")
 
 
-def event_results(session: Session, event: Event) -> dict[str, Any]:
-    """Everything an organiser takes home from an event, in the event's language."""
-    language = event.language
+def event_results(session: Session, event: Event, language: str | None = None) -> dict[str, Any]:
+    """Everything an organiser takes home from an event, in the event's language (or in
+    `language`, where the deck has texts in it: the results page follows the reader's choice)."""
+    fallback = event.language
+    language = language or fallback
     joined_times = list(
         session.scalars(select(Participant.joined_at).where(Participant.event_id == event.id))
     )
     counts = _counts_by_round(session, event.id)
+    rows = _vote_rows(session, event.id)
+    # The shift follows database ids, not the 10-character pseudonyms of the export: two phones
+    # whose pseudonyms happen to collide must never be taken for one person.
+    by_statement: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_statement.setdefault(row["statement_key"], []).append(
+            {**row, "participant": row["participant_id"]}
+        )
     statements = []
     for statement in event.statements:
         keys = [option.key for option in statement.options]
@@ -62,16 +87,19 @@ def event_results(session: Session, event: Event) -> dict[str, Any]:
                     **{k: v for k, v in tally.as_dict().items() if k != "round_id"},
                 }
             )
+        votes = by_statement.get(statement.key, [])
+        shifts = statement_shifts(votes, statement.key, keys, len(statement.rounds))
         statements.append(
             {
                 "position": statement.position,
                 "key": statement.key,
-                "texts": statement.texts[language],
+                "texts": statement.texts.get(language) or statement.texts[fallback],
                 "options": [
-                    {"key": o.key, "label": o.labels.get(language, o.key)}
+                    {"key": o.key, "label": o.labels.get(language) or o.labels.get(fallback, o.key)}
                     for o in statement.options
                 ],
                 "rounds": rounds,
+                "shifts": [shift.as_dict() for shift in shifts],
             }
         )
     return {
@@ -83,7 +111,7 @@ def event_results(session: Session, event: Event) -> dict[str, Any]:
             "created_at": _time(event.created_at),
         },
         "statements": statements,
-        "votes": _votes(session, event.id),
+        "votes": [{k: v for k, v in row.items() if k != "participant_id"} for row in rows],
     }
 
 
@@ -102,9 +130,17 @@ def _counts_by_round(session: Session, event_id: int) -> dict[int, dict[str, int
     return counts
 
 
-def _votes(session: Session, event_id: int) -> list[dict[str, Any]]:
+def _vote_rows(session: Session, event_id: int) -> list[dict[str, Any]]:
+    """Every vote as exported, plus the participant's database id for the shift."""
     rows = session.execute(
-        select(Participant.token_digest, Statement.key, Round.number, Option.key, Vote.cast_at)
+        select(
+            Participant.id,
+            Participant.token_digest,
+            Statement.key,
+            Round.number,
+            Option.key,
+            Vote.cast_at,
+        )
         .join(Participant, Vote.participant_id == Participant.id)
         .join(Option, Vote.option_id == Option.id)
         .join(Round, Vote.round_id == Round.id)
@@ -119,8 +155,9 @@ def _votes(session: Session, event_id: int) -> list[dict[str, Any]]:
             "round": number,
             "choice": choice,
             "cast_at": _time(cast_at),
+            "participant_id": participant_id,
         }
-        for digest, statement_key, number, choice, cast_at in rows
+        for participant_id, digest, statement_key, number, choice, cast_at in rows
     ]
 
 
@@ -150,6 +187,31 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per statement, pair of rounds and transition, zeros included, so a pivot table
+    of from_choice against to_choice needs no gaps filled. NO_VOTE stands for not voting in
+    that round: (no vote) -> agree is newly voted, agree -> (no vote) dropped out."""
+    rows = []
+    for statement in results["statements"]:
+        for shift in statement.get("shifts", []):
+            pairs = [(t["from"], t["to"], t["count"]) for t in shift["transitions"]]
+            pairs += [(NO_VOTE, k, n) for k, n in shift["newly_voted_by_choice"].items()]
+            pairs += [(k, NO_VOTE, n) for k, n in shift["dropped_out_by_choice"].items()]
+            rows.extend(
+                {
+                    "position": statement["position"],
+                    "statement_key": statement["key"],
+                    "from_round": shift["from_round"],
+                    "to_round": shift["to_round"],
+                    "from_choice": old,
+                    "to_choice": new,
+                    "participants": count,
+                }
+                for old, new, count in pairs
+            )
+    return rows
+
+
 def to_csv(results: dict[str, Any], table: str = "summary") -> str:
     """The summary table, or every vote, as CSV."""
     columns, rows = (
@@ -169,10 +231,73 @@ def to_json(results: dict[str, Any]) -> str:
     return json.dumps(results, ensure_ascii=False, indent=2) + "\n"
 
 
-def render(results: dict[str, Any], fmt: str, table: str = "summary") -> str:
-    """The results in one of FORMATS."""
+def to_xlsx(results: dict[str, Any]) -> bytes:
+    """A workbook with the sheets summary, votes, shift and event, for people who open results
+    in Excel or LibreOffice rather than in a script. Times are in UTC."""
+    from openpyxl import Workbook  # imported here: only downloads need it, not every server start
+
+    workbook = Workbook()
+    sheets = (
+        ("summary", SUMMARY_COLUMNS, summary_rows(results)),
+        ("votes", VOTE_COLUMNS, results["votes"]),
+        ("shift", SHIFT_COLUMNS, shift_rows(results)),
+        (
+            "event",
+            ("field", "value"),
+            [{"field": k, "value": v} for k, v in results["event"].items()],
+        ),
+    )
+    workbook.remove(workbook.active)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([_cell(column, row[column]) for column in columns])
+        _tidy_sheet(sheet, columns)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _cell(column: str, value: Any) -> Any:
+    """Times as Excel dates (naive, in UTC: Excel has no time zones); empty as an empty cell."""
+    if value in (None, ""):
+        return None
+    if column in TIME_COLUMNS:
+        return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _tidy_sheet(sheet: Any, columns: tuple[str, ...]) -> None:
+    """Bold frozen header, filters, readable widths; and every text stays text.
+
+    A deck's statement or label that starts with '=' would otherwise be written as a formula
+    and run when the file is opened (formula injection).
+    """
+    from openpyxl.styles import Font
+
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+            elif isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    for index, column in enumerate(columns):
+        letter = sheet.cell(row=1, column=index + 1).column_letter
+        widest = max((len(str(c.value or "")) for c in sheet[letter][:200]), default=0)
+        sheet.column_dimensions[letter].width = min(max(widest, len(column), 8) + 2, 60)
+
+
+def render(results: dict[str, Any], fmt: str, table: str = "summary") -> str | bytes:
+    """The results in one of FORMATS: text for csv and json, bytes for xlsx."""
     if fmt == "json":
         return to_json(results)
+    if fmt == "xlsx":
+        return to_xlsx(results)
     return to_csv(results, table)
 
 

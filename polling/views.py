@@ -18,7 +18,7 @@ from flask import (
 )
 from werkzeug.routing import BaseConverter
 
-from polling import db, export
+from polling import charts, db, export
 from polling.events import (
     MODERATOR,
     PRESENTER,
@@ -55,6 +55,11 @@ DOWNLOADS = {
     "results.csv": ("csv", "summary", "text/csv"),
     "votes.csv": ("csv", "votes", "text/csv"),
     "results.json": ("json", "summary", "application/json"),
+    "results.xlsx": (
+        "xlsx",
+        "summary",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
 }
 
 
@@ -91,7 +96,7 @@ def security_headers(response: Response) -> Response:
 @bp.get("/")
 def join() -> str | Response | tuple[str, int]:
     """Type a code to join; a valid one redirects to the vote page."""
-    language = _language(None)
+    language = page_language(None)
     text = strings(language)
     raw = request.args.get("code")
     problem = None
@@ -118,11 +123,11 @@ def join() -> str | Response | tuple[str, int]:
 @bp.get("/<code:code>")
 def vote(code: str) -> str:
     """The phone's page. The cookie gives the phone its anonymous identity."""
-    event = _event_or_404(code)
+    event = event_or_404(code)
     if not isinstance(session.get("participant"), str):
         session["participant"] = secrets.token_urlsafe(24)
         session.permanent = True
-    language = _language(event)
+    language = page_language(event)
     return render_template(
         "vote.html",
         event=event,
@@ -136,9 +141,9 @@ def vote(code: str) -> str:
 @bp.get("/<code:code>/presenter")
 def presenter(code: str) -> str:
     """The projector's page; with the moderator key it also takes keyboard shortcuts."""
-    event = _event_or_404(code)
-    key = _require_key(event, (PRESENTER, MODERATOR))
-    language = _language(event)
+    event = event_or_404(code)
+    key = require_key(event, (PRESENTER, MODERATOR))
+    language = page_language(event)
     url = join_url(public_base_url(), event)
     return render_template(
         "presenter.html",
@@ -157,9 +162,9 @@ def presenter(code: str) -> str:
 @bp.get("/<code:code>/moderator")
 def moderator(code: str) -> str:
     """The moderator's phone page."""
-    event = _event_or_404(code)
-    key = _require_key(event, (MODERATOR,))
-    language = _language(event)
+    event = event_or_404(code)
+    key = require_key(event, (MODERATOR,))
+    language = page_language(event)
     return render_template(
         "moderator.html",
         event=event,
@@ -175,26 +180,38 @@ def moderator(code: str) -> str:
 @bp.get("/<code:code>/qr.svg")
 def qr(code: str) -> Response:
     """The QR code of the event's join URL."""
-    event = _event_or_404(code)
+    event = event_or_404(code)
     svg = qr_svg(join_url(public_base_url(), event))
     return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.get("/<code:code>/export/<name>")
 def download(code: str, name: str) -> Response:
-    """A results file, for the moderator key only."""
-    event = _event_or_404(code)
-    _require_key(event, (MODERATOR,))
-    if name not in DOWNLOADS:
+    """A results file, or one chart as SVG or PNG (see polling.charts.chart_file), for the
+    moderator key only."""
+    event = event_or_404(code)
+    require_key(event, (MODERATOR,))
+    if name not in DOWNLOADS and not charts.is_chart_file(name):
         abort(404)
-    fmt, table, mimetype = DOWNLOADS[name]
     with db.session() as db_session:
         event = db_session.merge(event)
-        body = export.render(export.event_results(db_session, event), fmt, table)
+        results = export.event_results(db_session, event)
+    if name in DOWNLOADS:
+        fmt, table, mimetype = DOWNLOADS[name]
+        body = export.render(results, fmt, table)
+    else:
+        body, mimetype = charts.chart_file(results, name, strings(event.language)), "image/svg+xml"
+        if body is None:
+            abort(404)
+        if name.endswith(".png"):
+            if not charts.png_available():
+                abort(404)
+            body, mimetype = charts.to_png(body), "image/png"
     filename = f"{event.code}-{name}"
     return Response(
         body,
-        mimetype=f"{mimetype}; charset=utf-8",
+        # Text gets its charset; a workbook is bytes and has none.
+        mimetype=f"{mimetype}; charset=utf-8" if isinstance(body, str) else mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -219,7 +236,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _require_key(event: Event, roles: tuple[str, ...]) -> str:
+def require_key(event: Event, roles: tuple[str, ...]) -> str:
     """The ?key= of the request if it is one of these roles' keys; else 403, or 429 once an
     event has seen too many wrong keys (see polling.limits)."""
     key = request.args.get("key", "")
@@ -230,7 +247,7 @@ def _require_key(event: Event, roles: tuple[str, ...]) -> str:
     abort(403)
 
 
-def _event_or_404(code: str) -> Event:
+def event_or_404(code: str) -> Event:
     with db.session() as db_session:
         event = find_event(db_session, code)
         if event is None:
@@ -239,7 +256,7 @@ def _event_or_404(code: str) -> Event:
         return event
 
 
-def _language(event: Event | None) -> str:
+def page_language(event: Event | None) -> str:
     """?lang= switches the UI language and is remembered; otherwise the event's language."""
     requested = request.args.get("lang")
     if requested is not None and pick_language(requested, "") == requested:
@@ -248,5 +265,5 @@ def _language(event: Event | None) -> str:
 
 
 def _error_page(status: int) -> tuple[str, int]:
-    language = _language(None)
+    language = page_language(None)
     return render_template("error.html", lang=language, t=strings(language), status=status), status

@@ -1,0 +1,65 @@
+"""The organiser's results page in a real browser: reached from the moderator page, accessible,
+and printable to PDF without the links."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tests.browser.helpers import axe_check, control, expect, vote
+from tests.server_process import ServerProcess
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser.conftest import Browse
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def two_rounds(browse: Browse, server: ServerProcess) -> Page:
+    """One phone votes Eens, then Oneens after a new round; returns the moderator's page."""
+    moderator = browse.page("moderator")
+    moderator.goto(server.urls["moderator"])
+    phone = browse.page("phone")
+    phone.goto(f"/{server.code}")
+    control(moderator, "Volgende →", "ready")
+    control(moderator, "Open stemmen", "open")
+    vote(phone, "Eens")
+    control(moderator, "Sluit stemmen", "closed")
+    control(moderator, "Nieuwe ronde", "open")  # a new round opens voting at once
+    vote(phone, "Oneens")
+    control(moderator, "Sluit stemmen", "closed")
+    return moderator
+
+
+def test_results_page_from_the_moderator_page(browse: Browse, server: ServerProcess) -> None:
+    moderator = two_rounds(browse, server)
+    href = moderator.get_by_role("link", name=re.compile("^Uitslagenpagina")).get_attribute("href")
+    page = browse.page("results page", DESKTOP)
+    page.goto(href)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Samen versnellen van AI in de zorg")
+    first = page.get_by_role("region", name=re.compile("^We investeren miljoenen"))
+    expect(first.get_by_role("heading", name="Ronde 1", exact=True)).to_be_visible()
+    chart = first.get_by_role("img", name=re.compile(r"^Stelling 1, ronde 1: Eens 100% \(1\)"))
+    expect(chart).to_be_visible()
+    shift = first.get_by_role("region", name="Verschuiving van ronde 1 naar ronde 2")
+    changed = shift.locator(".shift-numbers div", has_text="Van mening veranderd")
+    expect(changed.locator("dd")).to_have_text("1")
+    results = axe_check(page, "results page")
+    assert not results.violations_count, results.generate_report()
+
+
+def test_results_page_prints_without_links(browse: Browse, server: ServerProcess) -> None:
+    two_rounds(browse, server)
+    page = browse.page("results page, print", DESKTOP)
+    page.goto(server.urls["moderator"].replace("/moderator?", "/results?"))
+    expect(page.locator(".report-nav")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator(".report-nav")).to_be_hidden()
+    expect(page.locator(".report-file").first).to_be_hidden()
+    expect(page.get_by_role("img").first).to_be_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF-")
+    # Each of the four statements starts on a page of its own.
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 4

@@ -1,0 +1,331 @@
+"""The organiser's side after the panel: the results page, the shift, and the downloads
+(XLSX read back with openpyxl, SVG with an XML parser, JSON with json)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from polling import charts
+from polling.cli import cli
+from polling.export import to_xlsx
+from tests.conftest import control, last_state
+from tests.services import REQUIRED
+from tests.test_export import download, run_first_statement
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def run_with_every_shift(clients) -> None:
+    """Statement 1 twice: ann keeps agreeing, bob switches to disagree, cas votes only in
+    round 1 and dee only in round 2."""
+    moderator = clients.moderator()
+    ann, bob, cas, dee = (clients.phone() for _ in range(4))
+    control(moderator, "next", "open")
+    first = last_state(ann)["round"]["id"]
+    for phone, choice in ((ann, "agree"), (bob, "agree"), (cas, "disagree")):
+        assert phone.emit("vote", {"round": first, "choice": choice}, callback=True)["ok"]
+    control(moderator, "close", "new_round")
+    second = last_state(ann)["round"]["id"]
+    for phone, choice in ((ann, "agree"), (bob, "disagree"), (dee, "agree")):
+        assert phone.emit("vote", {"round": second, "choice": choice}, callback=True)["ok"]
+    control(moderator, "close")
+
+
+class Page(HTMLParser):
+    """What a reader of the page sees: its tables (rows of cell texts), definition lists,
+    links, inline SVG charts and attributes."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.terms: dict[str, str] = {}
+        self.links: list[str] = []
+        self.attributes: set[str] = set()
+        self._cell: list[str] | None = None
+        self._term: str | None = None
+        self._text: list[str] = []
+        self.feed(html)
+        self.svgs = [ET.fromstring(svg) for svg in re.findall(r"<svg.*?</svg>", html, re.S)]
+
+    def handle_starttag(self, tag, attrs):
+        self.attributes.update(name for name, _ in attrs)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("th", "td", "dt", "dd"):
+            self._text = []
+        elif tag == "a":
+            self.links.append(dict(attrs)["href"])
+
+    def handle_endtag(self, tag):
+        text = " ".join("".join(self._text).split())
+        if tag in ("th", "td"):
+            self.tables[-1][-1].append(text)
+        elif tag == "dt":
+            self._term = text
+        elif tag == "dd":
+            self.terms[self._term] = text
+
+    def handle_data(self, data):
+        self._text.append(data)
+
+
+def results_page(app, event, **query):
+    return app.test_client().get(
+        f"/{event.code}/results", query_string={"key": event.moderator_key, **query}
+    )
+
+
+def test_results_page_needs_the_moderator_key(app, event):
+    client = app.test_client()
+    assert client.get(f"/{event.code}/results").status_code == 403
+    presenter = {"key": event.presenter_key}
+    assert client.get(f"/{event.code}/results", query_string=presenter).status_code == 403
+    assert client.get("/123456/results", query_string=presenter).status_code == 404
+
+
+def test_results_page_shows_each_round_as_chart_and_numbers(app, clients):
+    run_first_statement(clients)
+    response = results_page(app, clients.event)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = Page(html)
+    assert "We investeren miljoenen in AI" in html
+    round_one, round_two = page.tables[0], page.tables[1]
+    assert round_one == [
+        ["Keuze", "Stemmen", "Percentage"],
+        ["Eens", "2", "67%"],
+        ["Oneens", "1", "33%"],
+    ]
+    assert round_two[1:] == [["Eens", "0", "0%"], ["Oneens", "2", "100%"]]
+    assert "3 van 3 deelnemers stemden (100%)" in html
+    assert "2 van 3 deelnemers stemden (67%)" in html
+    # Two bar charts and one shift chart, each an image with its numbers in its name.
+    labels = [svg.get("aria-label") for svg in page.svgs]
+    assert labels[0] == "Stelling 1, ronde 1: Eens 67% (2), Oneens 33% (1); 3 stemmen"
+    assert labels[1].startswith("Stelling 1, ronde 2: Eens 0% (0), Oneens 100% (2)")
+    assert labels[2].startswith("Stelling 1, ronde 1 → 2:")
+    assert all(svg.get("role") == "img" for svg in page.svgs)
+    # Statements nobody voted on say so instead of showing empty charts.
+    assert html.count('<p class="hint">Op deze stelling is niet gestemd.</p>') == 3
+    assert html.count("<time datetime=") == 4  # opened and closed, twice
+
+
+def test_results_page_shows_the_opinion_shift(app, clients):
+    run_with_every_shift(clients)
+    page = Page(results_page(app, clients.event).get_data(as_text=True))
+    assert page.terms == {
+        "Zelfde keuze": "1",
+        "Van mening veranderd": "1",
+        "Nieuw (alleen in ronde 2 gestemd)": "1",
+        "Afgehaakt (alleen in ronde 1 gestemd)": "1",
+    }
+    shift_table = page.tables[2]
+    assert shift_table == [
+        ["", "Eens", "Oneens", "Niet gestemd"],
+        ["Eens", "1", "1", "0"],
+        ["Oneens", "0", "0", "1"],
+        ["Niet gestemd", "1", "0", "–"],
+    ]
+
+
+def test_results_page_works_under_the_strict_content_security_policy(app, clients):
+    run_first_statement(clients)
+    response = results_page(app, clients.event)
+    html = response.get_data(as_text=True)
+    page = Page(html)
+    assert "style" not in page.attributes  # blocked by style-src 'self'
+    assert "<style" not in html
+    assert re.findall(r"<script(?![^>]*application/json)", html) == []  # no script needed
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_results_page_switches_to_english(app, clients):
+    run_first_statement(clients)
+    html = results_page(app, clients.event, lang="en").get_data(as_text=True)
+    assert 'lang="en"' in html
+    assert "We invest millions in AI" in html  # the deck's English statement
+    assert "3 of 3 participants voted (100%)" in html
+    assert "Shift from round 1 to round 2" in html
+
+
+def test_every_download_linked_from_the_results_page_works(app, clients):
+    run_first_statement(clients)
+    page = Page(results_page(app, clients.event).get_data(as_text=True))
+    downloads = [link for link in page.links if "/export/" in link]
+    names = {link.split("/export/")[1].split("?")[0] for link in downloads}
+    expected = {
+        "results.xlsx",
+        "results.csv",
+        "votes.csv",
+        "results.json",
+        "chart-value-1.svg",
+        "chart-value-2.svg",
+        "shift-value-1-2.svg",
+    }
+    if charts.png_available():
+        expected |= {"chart-value-1.png", "chart-value-2.png", "shift-value-1-2.png"}
+    assert names == expected
+    client = app.test_client()
+    for link in downloads:
+        response = client.get(link)
+        assert response.status_code == 200, link
+        assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_moderator_page_links_to_the_results_page(app, event):
+    html = app.test_client().get(
+        f"/{event.code}/moderator", query_string={"key": event.moderator_key}
+    )
+    assert f"/{event.code}/results?key={event.moderator_key}" in html.get_data(as_text=True)
+
+
+def test_chart_downloads_are_svg_files_with_a_title(app, clients):
+    run_first_statement(clients)
+    event = clients.event
+    response = download(app, event, "chart-value-1.svg")
+    assert response.mimetype == "image/svg+xml"
+    root = ET.fromstring(response.get_data())
+    assert root.tag == f"{SVG}svg" and root.get("width") == "440"
+    assert next(t.text for t in root.iter(f"{SVG}text")) == "Stelling 1, ronde 1 · 3 stemmen"
+    shift = ET.fromstring(download(app, event, "shift-value-1-2.svg").get_data())
+    titles = [p.find(f"{SVG}title").text for p in shift.iter(f"{SVG}path")]
+    assert sorted(titles) == ["Eens → Oneens: 2", "Oneens → Niet gestemd: 1"]
+    for missing in ("chart-value-3.svg", "chart-ethics-1.svg", "shift-value-2-3.svg"):
+        assert download(app, event, missing).status_code == 404
+    assert download(app, event, "chart-value-1.svg", key=event.presenter_key).status_code == 403
+
+
+def test_charts_come_as_png_for_slides(app, clients):
+    if not charts.png_available():
+        message = "PNG charts need cairosvg and the system's cairo library (Debian: libcairo2)"
+        if REQUIRED:
+            pytest.fail(f"{message}; POLLING_REQUIRE_SERVICES=1 makes this test required")
+        pytest.skip(message)
+    from PIL import Image  # installed with cairosvg
+
+    run_first_statement(clients)
+    response = download(app, clients.event, "shift-value-1-2.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    with Image.open(io.BytesIO(response.get_data())) as image:
+        assert image.format == "PNG"
+        assert image.width == 2 * 560  # twice the SVG's size: sharp on a slide
+    assert download(app, clients.event, "chart-value-3.png").status_code == 404
+
+
+def test_without_cairo_there_is_no_png_link_and_no_png(app, clients, monkeypatch):
+    monkeypatch.setattr(charts, "png_available", lambda: False)
+    run_first_statement(clients)
+    assert ".png" not in results_page(app, clients.event).get_data(as_text=True)
+    assert download(app, clients.event, "chart-value-1.png").status_code == 404
+    assert download(app, clients.event, "chart-value-1.svg").status_code == 200
+
+
+def test_json_has_the_shift_per_statement(app, clients):
+    run_with_every_shift(clients)
+    results = json.loads(download(app, clients.event, "results.json").get_data(True))
+    (shift,) = results["statements"][0]["shifts"]
+    assert (shift["from_round"], shift["to_round"]) == (1, 2)
+    assert (shift["unchanged"], shift["changed"]) == (1, 1)
+    assert (shift["newly_voted"], shift["dropped_out"]) == (1, 1)
+    assert {"from": "agree", "to": "disagree", "count": 1} in shift["transitions"]
+    assert shift["dropped_out_by_choice"] == {"agree": 0, "disagree": 1}
+    assert results["statements"][1]["shifts"] == []
+
+
+def read_xlsx(data: bytes) -> dict[str, list[tuple]]:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook}
+
+
+def test_xlsx_has_summary_votes_and_shift_sheets(app, clients):
+    run_with_every_shift(clients)
+    response = download(app, clients.event, "results.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Content-Disposition"].endswith('-results.xlsx"')
+    sheets = read_xlsx(response.get_data())
+    assert list(sheets) == ["summary", "votes", "shift", "event"]
+
+    header, *rows = sheets["summary"]
+    summary = [dict(zip(header, row, strict=True)) for row in rows]
+    agree_one = next(r for r in summary if (r["round"], r["option"]) == (1, "agree"))
+    assert (agree_one["votes"], agree_one["percent"], agree_one["voters"]) == (2, 67, 3)
+    assert agree_one["label"] == "Eens"
+    assert isinstance(agree_one["opened_at"], datetime)  # a real date in Excel, not text
+
+    header, *votes = sheets["votes"]
+    assert header == ("participant", "statement_key", "round", "choice", "cast_at")
+    assert len(votes) == 6 and {v[2] for v in votes} == {1, 2}
+
+    header, *rows = sheets["shift"]
+    assert header[4:] == ("from_choice", "to_choice", "participants")
+    shift = {(row[4], row[5]): row[6] for row in rows if row[1] == "value"}
+    assert shift[("agree", "agree")] == 1
+    assert shift[("agree", "disagree")] == 1
+    assert shift[("(no vote)", "agree")] == 1  # dee, newly voted
+    assert shift[("disagree", "(no vote)")] == 1  # cas, dropped out
+    assert dict(sheets["event"][1:])["title"] == "Samen versnellen van AI in de zorg"
+
+
+def test_xlsx_keeps_text_that_looks_like_a_formula_as_text():
+    """A deck is text from whoever wrote it: opening the workbook must not run it."""
+    round_ = {
+        "number": 1,
+        "counts": {"agree": 1},
+        "percentages": {"agree": 100},
+        "voters": 1,
+        "participants": 1,
+        "turnout": 100,
+        "opened_at": "2026-01-01T10:00:00+00:00",
+        "closed_at": None,
+    }
+    results = {
+        "event": {"code": "123 456", "title": '=HYPERLINK("http://x")'},
+        "statements": [
+            {
+                "position": 1,
+                "key": "s",
+                "texts": {"statement": "=1+1"},
+                "options": [{"key": "agree", "label": "=SUM(A1)"}],
+                "rounds": [round_],
+                "shifts": [],
+            }
+        ],
+        "votes": [],
+    }
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(results)))
+    cells = {c.value: c for sheet in workbook for row in sheet.iter_rows() for c in row}
+    for text in ('=HYPERLINK("http://x")', "=1+1", "=SUM(A1)"):
+        assert cells[text].data_type == "s", text
+    assert cells[None] is not None  # closed_at: an empty cell, not the text "None"
+
+
+@pytest.fixture
+def cli_on(app, tmp_path, monkeypatch):
+    """The command line on the database the `app` fixture votes into."""
+    monkeypatch.setenv("POLLING_INSTANCE_PATH", app.instance_path)
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_cli_exports_xlsx_to_a_file_and_to_a_pipe(app, clients, cli_on, tmp_path):
+    run_first_statement(clients)
+    target = tmp_path / "results.xlsx"
+    result = cli_on("export", clients.event.code, "--format", "xlsx", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    sheets = read_xlsx(target.read_bytes())
+    assert len(sheets["votes"]) == 1 + 5
+    piped = cli_on("export", clients.event.code, "--format", "xlsx")
+    assert read_xlsx(piped.stdout_bytes)["summary"] == sheets["summary"]
