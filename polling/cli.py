@@ -56,6 +56,8 @@ def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: 
     bound_port = listener.getsockname()[1]
     if not app.config.get("PUBLIC_URL"):
         app.config["PUBLIC_URL"] = default_public_url(host, bound_port)
+    if app.config["RETENTION_DAYS"] is not None:
+        _purge(app.config["RETENTION_DAYS"])
     event = _event_to_serve(app, deck, code, new_event)
     _print_urls(app.config["PUBLIC_URL"], event)
     click.echo(qr_text(f"{app.config['PUBLIC_URL']}/{event.code}"))
@@ -64,6 +66,43 @@ def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: 
     click.echo(f"Listening on http://{shown}:{bound_port} - press Ctrl+C to stop.", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve(app, listener)
+
+
+@cli.command()
+@click.option("--days", type=click.IntRange(min=0), help="Default: POLLING_RETENTION_DAYS.")
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
+def purge(days: int | None, dry_run: bool) -> None:
+    """Delete the raw votes and participants of events inactive for DAYS days.
+
+    The counts per statement, round and option are kept, so results and exports still work;
+    the per-participant votes (and so the opinion shift) are gone.
+    """
+
+    app = _app()
+    days = days if days is not None else app.config["RETENTION_DAYS"]
+    if days is None:
+        raise click.ClickException("retention is off: give --days N or set POLLING_RETENTION_DAYS")
+    _purge(days, dry_run)
+
+
+def _purge(days: int, dry_run: bool = False) -> None:
+    from datetime import timedelta
+
+    from polling import db
+    from polling.events import display_code
+    from polling.retention import purge as purge_events
+
+    with db.session() as db_session:
+        report = purge_events(db_session, timedelta(days=days), dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    for item in report:
+        click.echo(
+            f"{display_code(item.code)}: {verb.lower()} {item.votes_deleted} votes and "
+            f"{item.participants_deleted} participants; kept the counts of "
+            f"{item.rounds_archived} rounds"
+        )
+    total = sum(item.votes_deleted for item in report)
+    click.echo(f"{verb} {total} votes of {len(report)} events inactive for more than {days} days.")
 
 
 @cli.group()

@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     # need different channels.
     "MESSAGE_CHANNEL": "polling",
     "RESULTS_MODE": "hidden",
+    # Days after an event's last activity when its raw votes are deleted (counts are kept);
+    # None keeps them until `polling purge --days N` or deletion.
+    "RETENTION_DAYS": None,
 }
 
 # Environment variable -> (setting, converter).
@@ -44,6 +47,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_MESSAGE_CHANNEL": ("MESSAGE_CHANNEL", str),
     "POLLING_RESULTS_MODE": ("RESULTS_MODE", str),
     "POLLING_SECRET_KEY": ("SECRET_KEY", str),
+    "POLLING_RETENTION_DAYS": ("RETENTION_DAYS", int),
 }
 
 

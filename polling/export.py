@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from polling.events import display_code
 from polling.models import Event, Option, Participant, Round, Statement, Vote
+from polling.retention import archived_counts
 from polling.shift import statement_shifts
 from polling.tally import make_tally
 
@@ -62,6 +63,9 @@ def event_results(session: Session, event: Event, language: str | None = None) -
         session.scalars(select(Participant.joined_at).where(Participant.event_id == event.id))
     )
     counts = _counts_by_round(session, event.id)
+    archives = archived_counts(
+        session, [r.id for statement in event.statements for r in statement.rounds]
+    )
     rows = _vote_rows(session, event.id)
     # The shift follows database ids, not the 10-character pseudonyms of the export: two phones
     # whose pseudonyms happen to collide must never be taken for one person.
@@ -78,7 +82,11 @@ def event_results(session: Session, event: Event, language: str | None = None) -
             # Turnout counts the phones that had joined by the time voting closed.
             until = round_.closed_at
             participants = sum(1 for t in joined_times if until is None or t <= until)
-            tally = make_tally(round_.id, keys, counts.get(round_.id, {}), participants)
+            round_counts = counts.get(round_.id, {})
+            if round_.id in archives:  # raw votes deleted by retention: the kept counts
+                round_counts = archives[round_.id].counts
+                participants = archives[round_.id].participants
+            tally = make_tally(round_.id, keys, round_counts, participants)
             rounds.append(
                 {
                     "number": round_.number,

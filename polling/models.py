@@ -167,3 +167,20 @@ class Vote(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     option_id: Mapped[int] = mapped_column(ForeignKey("options.id", ondelete="CASCADE"))
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoundArchive(Base):
+    """The counts of a round whose raw votes retention deleted (see polling.retention).
+
+    Results, exports and screens read a round's counts from here once it exists: the event's
+    record stays, while nothing per participant does.
+    """
+
+    __tablename__ = "round_archives"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)  # option key -> votes
+    participants: Mapped[int]  # phones that had joined when voting closed
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from polling.events import PRESENTER, display_code
-from polling.models import Event, Option, Round, Statement, Vote
+from polling.models import Event, Option, Round, RoundArchive, Statement, Vote
 from polling.tally import Tally, make_tally
 from polling.voting import count_participants
 
@@ -88,7 +88,12 @@ def snapshot(session: Session, event: Event) -> Snapshot:
 
 
 def round_tally(session: Session, event_id: int, statement: Statement, round_: Round) -> Tally:
-    """Count the votes of a round from the vote rows."""
+    """Count the votes of a round from the vote rows (or from its archive, once retention
+    deleted them)."""
+    keys = [option.key for option in statement.options]
+    archive = session.get(RoundArchive, round_.id)
+    if archive is not None:
+        return make_tally(round_.id, keys, archive.counts, archive.participants)
     counts = dict(
         session.execute(
             select(Option.key, func.count(Vote.id))
@@ -97,7 +102,6 @@ def round_tally(session: Session, event_id: int, statement: Statement, round_: R
             .group_by(Option.key)
         ).all()
     )
-    keys = [option.key for option in statement.options]
     return make_tally(round_.id, keys, counts, count_participants(session, event_id))
 
 

@@ -7,7 +7,7 @@ show a traceback, and keep serving.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -115,6 +115,9 @@ def test_random_control_payloads_are_refused_or_valid(open_round, payload):
 @FUZZ
 @given(auth=payloads)
 def test_random_connect_auth_never_gets_in_without_a_key(app, event, auth):
+    # A bare number cannot be framed as connect data in Socket.IO (it would read as a packet
+    # id); such raw frames are covered by the real-server test of malformed frames.
+    assume(not isinstance(auth, (int, float)) or isinstance(auth, bool))
     participants = count(Participant)
     client = socketio.test_client(app, auth=auth)
     if client.is_connected():
@@ -135,6 +138,7 @@ def test_random_connect_auth_never_gets_in_without_a_key(app, event, auth):
 )
 def test_random_http_requests_get_a_plain_answer(app, event, path, query, method):
     client = app.test_client()
+    path = path.lstrip("/")  # "//x" would be a URL with host x, not a path
     for target in (f"/{path}", f"/{event.code}/{path}"):
         with client.open(target, method=method, query_string=query) as response:
             assert response.status_code < 500, (method, target, query)

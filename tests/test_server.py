@@ -8,6 +8,7 @@ import threading
 import pytest
 import requests
 import socketio
+import websocket
 
 from tests.server_process import ServerProcess
 
@@ -136,3 +137,25 @@ def test_another_sites_page_cannot_open_a_socket(server):
         timeout=WAIT,
     )
     assert same_site.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["400.0", "40[1,2", '40"x', "40" + "9" * 400, '42["vote",{"round":1e999}]', "4x", "9"],
+)
+def test_malformed_socketio_frames_are_dropped_and_the_server_keeps_serving(server, frame):
+    socket = websocket.create_connection(
+        f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=WAIT
+    )
+    try:
+        assert socket.recv().startswith("0{")  # Engine.IO open
+        socket.send(frame)
+        socket.send("40{}")  # a well-formed connect after it: refused, but answered
+        answer = socket.recv()
+        while answer in ("2", "3"):  # pings
+            answer = socket.recv()
+        assert answer.startswith("44"), answer  # a connect error, not a traceback
+        assert "Traceback" not in answer
+    finally:
+        socket.close()
+    assert requests.get(f"{server.base_url}/healthz", timeout=WAIT).json() == {"status": "ok"}
