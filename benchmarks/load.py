@@ -2,14 +2,18 @@
 
     python benchmarks/load.py --voters 1000 --window 10
     python benchmarks/load.py --voters 1000 --window 10 --processes 2   # PostgreSQL + Redis
+    python benchmarks/load.py --voters 1000 --window 5 --restart   # then SIGKILL + restart
 
 It starts the server (or targets a running one with --url), opens N real Socket.IO connections
 from several generator processes, lets a moderator open a round, has every voter vote once at a
 random moment within the window, and measures ack latency, what reached the database, how soon
-the projector's tally showed every vote, and the server's CPU time and memory. Progress goes to
-stderr; the last line on stdout is one JSON object. See benchmarks/README.md.
+the projector's tally showed every vote, and the server's CPU time and memory. With --restart it
+then kills the server, starts it again on the same port and database, and times how every
+client comes back with its own vote. Progress goes to stderr; the last line on stdout is one
+JSON object. See benchmarks/README.md.
 
-Exit status: 0 done, 1 an acknowledged vote is missing from the database, 2 the run failed
+Exit status: 0 done, 1 an acknowledged vote is missing from the database (or, with --restart,
+was given back to its voter as another choice), 2 the run failed
 (the JSON line then has "error"), 130 interrupted.
 """
 
@@ -77,6 +81,7 @@ class Servers:
         self.code = ""
         self.presenter_key = ""
         self.moderator_key = ""
+        self.env: dict[str, str] = {}
 
     @property
     def pids(self) -> list[int]:
@@ -88,7 +93,7 @@ class Servers:
             self._create_pg_database()
         else:
             self.database_url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
-        env = self._environment()
+        env = self.env = self._environment()
         if args.processes == 1:
             printed = self._start_one(0, ["--new-event"], env)
             self.code = urlsplit(printed["join"]).path.strip("/")
@@ -169,10 +174,15 @@ class Servers:
             raise BenchError(f"polling event create failed:\n{done.stdout}{done.stderr}")
         return json.loads(done.stdout)
 
-    def _spawn(self, index: int, extra: list[str], env: dict[str, str]) -> None:
+    def _spawn(
+        self, index: int, extra: list[str], env: dict[str, str], port: int = 0, append=False
+    ) -> None:
+        """Start server `index`; with `append` (a restart) it replaces the one at that index
+        and its output goes on in the same log files."""
         out, err = self.tmp / f"server-{index}.out", self.tmp / f"server-{index}.err"
-        command = [str(POLLING), "serve", "--host", "127.0.0.1", "--port", "0", *extra]
-        with out.open("wb") as stdout, err.open("wb") as stderr:
+        command = [str(POLLING), "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+        mode = "ab" if append else "wb"
+        with out.open(mode) as stdout, err.open(mode) as stderr:
             # A session of its own: Ctrl+C reaches only this script, which then stops it.
             process = subprocess.Popen(
                 command,
@@ -183,6 +193,9 @@ class Servers:
                 stderr=stderr,
                 start_new_session=True,
             )
+        if append:
+            self.processes[index] = process
+            return
         self.processes.append(process)
         self.logs.append((out, err))
         self.bases.append("")
@@ -191,23 +204,62 @@ class Servers:
         self._spawn(index, extra, env)
         return self._wait_listening(index)
 
-    def _wait_listening(self, index: int) -> dict[str, str]:
-        """Wait for the URLs (stdout) and the 'Listening on' line (stderr), as a person would."""
+    def _wait_listening(
+        self, index: int, offsets: tuple[int, int] = (0, 0), poll: float = 0.1
+    ) -> dict[str, str]:
+        """Wait for the URLs (stdout) and the 'Listening on' line (stderr), as a person would
+        (only in what the logs got after `offsets`: a restarted server appends to them)."""
         process = self.processes[index]
         out, err = self.logs[index]
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
-            printed = out.read_text(errors="replace") + err.read_text(errors="replace")
+            printed = "".join(
+                path.read_bytes()[offset:].decode(errors="replace")
+                for path, offset in zip((out, err), offsets, strict=True)
+            )
             if "Listening on" in printed and "Moderator:" in printed:
                 break
             if process.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(f"server {index} did not start:\n{printed}")
-            time.sleep(0.1)
+            time.sleep(poll)
         port = int(re.search(r"Listening on http://127\.0\.0\.1:(\d+)", printed)[1])
         self.bases[index] = f"http://127.0.0.1:{port}"
         return {
             name.lower(): re.search(rf"^{name}:\s+(\S+)", printed, re.M)[1]
             for name in ("Join", "Presenter", "Moderator")
+        }
+
+    def restart(self) -> dict[str, Any]:
+        """SIGKILL every server process, then start each again on the same port, database and
+        environment (serving the same event with `--event CODE`); returns when they listen.
+
+        Times are time.time(): `killed` (just before the first SIGKILL), `spawned`,
+        `listening` (when the last "Listening on" line was seen; the log is polled every
+        20 ms), and the new processes' CPU seconds at that moment (their start-up).
+        """
+        ports = [int(base.rsplit(":", 1)[1]) for base in self.bases]
+        killed = time.time()
+        for process in self.processes:
+            process.send_signal(signal.SIGKILL)
+        for process in self.processes:
+            process.wait(timeout=STOP_TIMEOUT)
+        spawned = time.time()
+        offsets = []
+        for index, port in enumerate(ports):
+            out, err = self.logs[index]
+            offsets.append((out.stat().st_size, err.stat().st_size))
+            self._spawn(index, ["--event", self.code], self.env, port=port, append=True)
+        for index in range(len(ports)):
+            self._wait_listening(index, offsets[index], poll=0.02)
+        listening = time.time()
+        if self.bases != [f"http://127.0.0.1:{port}" for port in ports]:
+            raise BenchError(f"restarted on other ports: {self.bases}, not {ports}")
+        return {
+            "killed": killed,
+            "spawned": spawned,
+            "listening": listening,
+            "start_cpu_s": cpu_seconds(self.pids),
+            "err_offsets": [err_offset for _out_offset, err_offset in offsets],
         }
 
     def stop(self) -> None:
@@ -222,8 +274,9 @@ class Servers:
                 process.wait(timeout=STOP_TIMEOUT)
         self._drop_pg_database()
 
-    def error_report(self) -> tuple[int, dict[str, int], str]:
-        """The servers' stderr: tracebacks, other messages counted by kind, and the last lines.
+    def error_report(self, since: list[int] | None = None) -> tuple[int, dict[str, int], str]:
+        """The servers' stderr: tracebacks, other messages counted by kind, and the last lines
+        (only what came after the byte offsets `since`, one per process, if given).
 
         eventlet writes some messages without a newline ("server=... client=... socket
         shutdown error: ..."), so messages are also split where such a prefix starts.
@@ -231,7 +284,8 @@ class Servers:
         tracebacks, kinds, tails = 0, collections.Counter(), []
         for index, (_out, err) in enumerate(self.logs):
             with contextlib.suppress(OSError):
-                text = err.read_text(errors="replace")
+                offset = since[index] if since else 0
+                text = err.read_bytes()[offset:].decode(errors="replace")
                 tracebacks += text.count("Traceback (most recent call last)")
                 messages = [
                     message.strip()
@@ -501,6 +555,13 @@ class Worker:
         self.disconnects_by_phase: collections.Counter[str] = collections.Counter()
         self.reconnects = 0
         self.logs = count_library_logs()
+        # --restart: the choice each voter had acknowledged, and what came after the kill.
+        self.acked_choice: dict[int, str] = {}
+        self.storm_armed = False
+        self.storm_states: dict[int, list[list[Any]]] = collections.defaultdict(list)
+        self.storm_killed = math.inf  # time.time() of the kill, once the coordinator says it
+        self.storm_attempts = 0
+        self.storm_attempt_errors: collections.Counter[str] = collections.Counter()
 
     async def run(self) -> None:
         import aiohttp
@@ -518,6 +579,12 @@ class Worker:
             self.phase = "vote"
             await self.vote_all(command)
             self.phase = "after"
+            while not self.stop.is_set():  # --restart: the reconnect storm
+                command = await self.commands.get()
+                if command.get("cmd") == "storm_arm":
+                    self.arm_storm()
+                elif command.get("cmd") == "storm_wait":
+                    await self.storm_wait(command)
         await self.stop.wait()
         self.quitting = True
         await self.disconnect_all()
@@ -561,6 +628,8 @@ class Worker:
             await asyncio.sleep(1)
             if what == "connect":
                 counts = {"connected": len(self.clients), "failed": self.failed}
+            elif what == "storm":
+                counts = {"back": len(self.storm_back()), "attempts": self.storm_attempts}
             else:
                 counts = {"sent": self.sent, "acked": self.acked}
             emit_message({"type": "progress", "worker": self.index, "phase": what, **counts})
@@ -609,6 +678,9 @@ class Worker:
                             reconnection_delay_max=5,
                         )
                         client.on("disconnect", self.on_disconnect)
+                        client.on(
+                            "state", lambda message, voter=voter: self.on_state(voter, message)
+                        )
                         client.on("connect", lambda client=client: self.on_connect(client))
                         await client.connect(
                             base,
@@ -641,6 +713,82 @@ class Worker:
             self.reconnects += 1
         client.was_connected = True
 
+    def on_state(self, voter: int, message: Any) -> None:
+        """After storm_arm, keep the personal states (those with can_control: only the state
+        sent on connect has it) with when they came and the choice they say this voter has."""
+        if self.storm_armed and isinstance(message, dict) and "can_control" in message:
+            you, current = message.get("you"), message.get("round")
+            self.storm_states[voter].append(
+                [
+                    time.time(),
+                    you.get("choice") if isinstance(you, dict) else "<no you>",
+                    current.get("id") if isinstance(current, dict) else None,
+                    message.get("phase"),
+                ]
+            )
+
+    def arm_storm(self) -> None:
+        """Before the kill: record personal states from now on and count reconnect attempts
+        (python-socketio's reconnect loop calls connect() and swallows its errors)."""
+        self.storm_armed = True
+        self.phase = "storm"
+        self.storm_log_base = collections.Counter(self.logs.counts)
+        for client in self.clients.values():
+            client.connect = self.counting_connect(client.connect)
+        emit_message({"type": "armed", "worker": self.index})
+
+    def counting_connect(self, connect: Any) -> Any:
+        patience = self.config.get("reconnect_wait")
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            if patience:  # --reconnect-wait: more than the 1 s the reconnect loop allows
+                kwargs.setdefault("wait_timeout", patience)
+            self.storm_attempts += 1
+            try:
+                return await connect(*args, **kwargs)
+            except Exception as error:
+                self.storm_attempt_errors[error_name(error)] += 1
+                raise
+
+        return counted
+
+    def storm_back(self) -> dict[int, list[Any]]:
+        """Each voter's first personal state after the kill."""
+        back = {}
+        for voter, states in self.storm_states.items():
+            after = [state for state in states if state[0] >= self.storm_killed]
+            if after:
+                back[voter] = after[0]
+        return back
+
+    async def storm_wait(self, command: dict[str, Any]) -> None:
+        """Wait until every voter got its personal state again (or the timeout), then report
+        per voter: [voter, time back or None, choice it was told, acked choice, round, phase]."""
+        self.storm_killed = command["killed"]
+        reporter = asyncio.create_task(self.progress("storm"))
+        deadline = time.monotonic() + command["timeout"]
+        while time.monotonic() < deadline and not self.stop.is_set():
+            if len(self.storm_back()) >= len(self.clients):
+                break
+            await asyncio.sleep(0.05)
+        reporter.cancel()
+        back = self.storm_back()
+        voters = []
+        for voter in self.clients:
+            at, choice, round_id, phase = back.get(voter, [None, None, None, None])
+            voters.append([voter, at, choice, self.acked_choice.get(voter), round_id, phase])
+        emit_message(
+            {
+                "type": "storm",
+                "worker": self.index,
+                "voters": voters,
+                "attempts": self.storm_attempts,
+                "attempt_errors": dict(self.storm_attempt_errors),
+                "disconnects": self.disconnects_by_phase["storm"],
+                "client_log": dict(collections.Counter(self.logs.counts) - self.storm_log_base),
+            }
+        )
+
     def on_disconnect(self, *_reason: Any) -> None:
         if not self.quitting:
             self.disconnects += 1
@@ -650,7 +798,10 @@ class Worker:
     async def drop(client: Any) -> None:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5):
-                await client.disconnect()
+                if client.connected or not getattr(client, "_reconnect_task", None):
+                    await client.disconnect()
+                else:  # still reconnecting (e.g. after --restart): stop that
+                    await client.shutdown()
 
     async def vote_all(self, command: dict[str, Any]) -> None:
         cpu_before = self.cpu()
@@ -715,6 +866,7 @@ class Worker:
             now = time.time()
             self.last_ack = max(self.last_ack, now)
             self.acked_votes.append([voter, self.cookies[voter], choice, now])
+            self.acked_choice[voter] = choice
         else:
             code = reply.get("error") if isinstance(reply, dict) else repr(reply)[:40]
             self.vote_errors[f"refused: {code}"] += 1
@@ -768,8 +920,11 @@ class Screen:
         self.client = socketio.AsyncClient(handle_sigint=False)
         self.tallies: list[tuple[float, int | None, int]] = []  # (time, round id, votes)
         self.connects = 0
+        # --restart: (time, "state" or "tally", round id, votes shown, personal) from storm_arm
+        self.storm: list[tuple[float, str, int | None, int | None, bool]] | None = None
         self.client.on("tally", self.on_tally)
         self.client.on("connect", self.on_connect)
+        self.client.on("state", self.on_state)
 
     def on_connect(self) -> None:
         relax_watchdog(self.client, self.watchdog)
@@ -784,6 +939,32 @@ class Screen:
         else:
             votes = (message.get("turnout") or {}).get("voters") or 0
         self.tallies.append((time.time(), message.get("round_id"), votes))
+        if self.storm is not None:
+            self.storm.append((time.time(), "tally", message.get("round_id"), votes, False))
+
+    def on_state(self, message: Any) -> None:
+        if self.storm is None or not isinstance(message, dict):
+            return
+        results, current = message.get("results"), message.get("round")
+        votes = None
+        if isinstance(results, dict) and isinstance(results.get("counts"), dict):
+            votes = sum(results["counts"].values())
+        round_id = current.get("id") if isinstance(current, dict) else None
+        self.storm.append((time.time(), "state", round_id, votes, "can_control" in message))
+
+    def storm_back(self, since: float) -> tuple[float, int | None, int | None] | None:
+        """The first personal state after `since`: (time, round id, votes it shows)."""
+        for at, kind, round_id, votes, personal in self.storm or []:
+            if at >= since and kind == "state" and personal:
+                return at, round_id, votes
+        return None
+
+    def storm_showed(self, since: float, round_id: int, votes: int) -> bool:
+        """Whether a state or tally after `since` showed exactly `votes` in the round."""
+        return any(
+            at >= since and seen_round == round_id and seen == votes
+            for at, _kind, seen_round, seen, _personal in self.storm or []
+        )
 
     async def connect(self, base: str, code: str, role: str, key: str) -> None:
         await self.client.connect(
@@ -986,6 +1167,7 @@ async def bench(
                     "connect_phase_timeout": args.connect_phase_timeout,
                     "seed": args.seed,
                     "client_watchdog": args.client_watchdog,
+                    "reconnect_wait": args.reconnect_wait,
                 }
             )
         log(
@@ -1063,6 +1245,8 @@ async def bench(
             result["server_cpu_s"] = round(cpu_after - cpu_before, 2)
         result["server_rss_mb"] = memory_mb(pids, "VmHWM")
         result["server_rss_end_mb"] = memory_mb(pids, "VmRSS")
+        if args.restart:
+            await storm(args, target["servers"], workers, presenter, moderator, round_id, result)
     finally:
         await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
         cpu = 0.0
@@ -1077,6 +1261,106 @@ async def bench(
         await presenter.close()
         await moderator.close()
         LIBRARY_LOGS.paused = False
+
+
+async def storm(
+    args: argparse.Namespace,
+    servers: Servers,
+    workers: list[WorkerProcess],
+    presenter: Screen,
+    moderator: Screen,
+    round_id: int,
+    result: dict[str, Any],
+) -> None:
+    """--restart: SIGKILL the server(s) with every vote acknowledged and the round open, start
+    them again on the same ports and database, and time how every client comes back by itself
+    (python-socketio's reconnection) to its personal state, with its own vote in it."""
+    acked = result["acked"]
+    result["storm_reconnect_wait_s"] = args.reconnect_wait or 1.0
+    for worker in workers:
+        worker.send({"cmd": "storm_arm"})
+    await collect(workers, "armed", 30, "arm", ())
+    presenter.storm, moderator.storm = [], []
+    log(f"killing the server(s) with SIGKILL (pids {', '.join(map(str, servers.pids))})")
+    # In a thread: this loop keeps serving the presenter and moderator clients meanwhile.
+    restart = await asyncio.to_thread(servers.restart)
+    killed, listening = restart["killed"], restart["listening"]
+    pids = servers.pids
+    result["storm_restart_s"] = round(listening - killed, 2)
+    result["storm_server_start_cpu_s"] = restart["start_cpu_s"]
+    log(
+        f"restarted (pids {', '.join(map(str, pids))}): listening {listening - killed:.2f} s "
+        f"after the kill; waiting up to {args.storm_timeout:.0f} s for every client"
+    )
+    for worker in workers:
+        worker.send({"cmd": "storm_wait", "killed": killed, "timeout": args.storm_timeout})
+    reports = await collect(
+        workers, "storm", args.storm_timeout + 30, "storm", ("back", "attempts")
+    )
+    cpu_end = cpu_seconds(pids)
+    deadline = time.monotonic() + max(5.0, args.storm_timeout - (time.time() - listening))
+    while time.monotonic() < deadline and not (
+        presenter.storm_back(killed) and moderator.storm_back(killed)
+    ):
+        await asyncio.sleep(0.05)
+    voters = [voter for report in reports for voter in report["voters"]]
+    back = sorted(at - listening for _v, at, *_rest in voters if at is not None)
+    wrong = [
+        f"voter {voter}: acked {expected!r}, state.you.choice {choice!r}"
+        for voter, at, choice, expected, _round, _phase in voters
+        if at is not None and expected is not None and choice != expected
+    ]
+    result["storm_voters"] = len(voters)
+    result["storm_reconnected"] = len(back)
+    result["storm_missing"] = len(voters) - len(back)
+    last = listening + back[-1] if back else None
+    complete = bool(voters) and not result["storm_missing"]
+    result["storm_all_back_s"] = round(last - listening, 2) if complete else None
+    result["storm_all_back_from_kill_s"] = round(last - killed, 2) if complete else None
+    back_ms = [value * 1000 for value in back]
+    for name, fraction in (("first", 0.0), ("p50", 0.5), ("p95", 0.95), ("max", 1.0)):
+        value = percentile(back_ms, fraction)
+        result[f"storm_{name}_s"] = round(value / 1000, 2) if value is not None else None
+    # Voters back per second after "Listening on" (the waves of the reconnect backoff).
+    waves = collections.Counter(math.floor(value) for value in back)
+    result["storm_back_per_s"] = {str(second): waves[second] for second in sorted(waves)}
+    result["storm_wrong_choice"] = len(wrong)
+    result["storm_no_vote_acked"] = sum(1 for voter in voters if voter[3] is None)
+    result["storm_wrong_round"] = sum(
+        1 for _v, at, _c, _e, seen, phase in voters if at and (seen != round_id or phase != "open")
+    )
+    for screen in (presenter, moderator):
+        came = screen.storm_back(killed)
+        result[f"storm_{screen.name}_back_s"] = round(came[0] - listening, 2) if came else None
+        result[f"storm_{screen.name}_ok"] = screen.storm_showed(killed, round_id, acked)
+        if not result[f"storm_{screen.name}_ok"]:
+            log(f"{screen.name} after the restart: {screen.storm[:5]} (acked {acked})")
+    if cpu_end is not None and restart["start_cpu_s"] is not None:
+        result["storm_server_cpu_s"] = round(cpu_end - restart["start_cpu_s"], 2)
+    result["storm_server_rss_mb"] = memory_mb(pids, "VmHWM")
+    result["storm_server_rss_end_mb"] = memory_mb(pids, "VmRSS")
+    result["storm_attempts"] = sum(report["attempts"] for report in reports)
+    errors: collections.Counter[str] = collections.Counter()
+    client_log: collections.Counter[str] = collections.Counter()
+    for report in reports:
+        errors.update(report["attempt_errors"])
+        client_log.update(report["client_log"])
+    result["storm_attempt_errors"] = dict(errors)
+    result["storm_disconnects"] = sum(report["disconnects"] for report in reports)
+    tracebacks, kinds, _tail = servers.error_report(restart["err_offsets"])
+    result["storm_server_tracebacks"] = tracebacks
+    result["storm_server_messages"] = kinds
+    if client_log:
+        log(f"client library warnings during the storm: {dict(client_log)}")
+    if wrong:
+        shown = "\n".join(f"  {line}" for line in wrong[:50])
+        log(f"STORM: voters told another choice than they had acked:\n{shown}")
+    log(
+        f"storm: {len(back)}/{len(voters)} voters back, all back "
+        f"{result['storm_all_back_s']} s after listening, p50 {result['storm_p50_s']} s, "
+        f"p95 {result['storm_p95_s']} s, wrong choice {len(wrong)}, "
+        f"presenter ok {result['storm_presenter_ok']}, attempts {result['storm_attempts']}"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1135,6 +1419,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "(default 45; 0 keeps python-engineio's stricter 30 s)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (moments, choices)")
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="reconnect storm: once every vote is acked, SIGKILL the server(s), start them "
+        "again on the same port and database, and time how the clients come back",
+    )
+    parser.add_argument(
+        "--storm-timeout",
+        type=float,
+        default=120.0,
+        help="--restart: seconds after the restart to wait for every client (default 120)",
+    )
+    parser.add_argument(
+        "--reconnect-wait",
+        type=float,
+        help="--restart: seconds a voter's reconnect attempt waits for the Socket.IO connect "
+        "to be accepted (default: python-socketio's 1 s; a browser waits 20 s)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir with server logs")
     target = parser.add_argument_group("a running server instead (all of these)")
     target.add_argument(
@@ -1154,6 +1456,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--voters and --processes must be at least 1, --window not negative")
     if args.url and not (args.code and args.moderator_key and args.presenter_key):
         parser.error("--url needs --code, --moderator-key and --presenter-key")
+    if args.url and args.restart:
+        parser.error("--restart needs a server this benchmark starts (not --url)")
     if args.database is None:
         args.database = "postgres" if args.processes > 1 else "sqlite"
     if args.message_queue is None and args.processes > 1:
@@ -1239,6 +1543,7 @@ def main(argv: list[str]) -> int:
                     "presenter_key": servers.presenter_key,
                     "moderator_key": servers.moderator_key,
                     "pids": servers.pids,
+                    "servers": servers,
                 }
                 database_url = servers.database_url
             if not target["pids"]:
@@ -1290,7 +1595,11 @@ def main(argv: list[str]) -> int:
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         log(f"acknowledged votes not in the database as acked:\n{shown}{more}")
     print(json.dumps(result), flush=True)
+    if result.get("storm_wrong_choice"):
+        log(f"STORM: {result['storm_wrong_choice']} voters were given back another choice")
     if lost or result.get("missing_votes") or result.get("wrong_choice"):
+        return 1
+    if result.get("storm_wrong_choice"):
         return 1
     return 2 if failure else 0
 

@@ -53,8 +53,8 @@ def tally_message(tally: Tally, role: str, revealed: bool, results_mode: str) ->
     }
 
 
-def snapshot(session: Session, event: Event) -> Snapshot:
-    """Read an event's state and the tally of its current round."""
+def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snapshot:
+    """Read an event's state and (unless not wanted) the tally of its current round."""
     statement = event.current_statement
     round_ = statement.latest_round if statement else None
     if event.stage != "statement":
@@ -78,7 +78,8 @@ def snapshot(session: Session, event: Event) -> Snapshot:
         "round": _round_payload(round_) if round_ else None,
         "revealed": event.results_revealed,
     }
-    tally = round_tally(session, event.id, statement, round_) if statement and round_ else None
+    wanted = with_tally and statement is not None and round_ is not None
+    tally = round_tally(session, event.id, statement, round_) if wanted else None
     return Snapshot(
         public=public,
         tally=tally,

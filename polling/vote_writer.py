@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,7 @@ class VoteWriter:
         # Guards `pending` between handlers and the writer (a green lock under eventlet).
         self.lock = threading.Lock()
         self.started = False
+        self.last_write = time.monotonic()  # when the last batch was written
 
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
         """Record a vote; returns once it is committed, raises VotingError if refused."""
@@ -91,6 +93,7 @@ class VoteWriter:
                 batch, self.pending = self.pending, []
             if not batch:
                 continue
+            self.last_write = time.monotonic()
             try:
                 self.run_blocking(self._write_batch, batch)
             except Exception:  # never let the writer die: every waiting handler must wake
