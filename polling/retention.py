@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from polling.models import Event, Option, Participant, Round, RoundArchive, Statement, Vote, utcnow
+from polling.models import Event, Participant, Round, RoundArchive, Statement, Vote, utcnow
+from polling.state import vote_counts
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,7 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
         for round_ in statement.rounds:
             if session.get(RoundArchive, round_.id) is not None:
                 continue
-            counts = dict(
-                session.execute(
-                    select(Option.key, func.count(Vote.id))
-                    .join(Vote, Vote.option_id == Option.id)
-                    .where(Vote.round_id == round_.id)
-                    .group_by(Option.key)
-                ).all()
-            )
+            counts = vote_counts(session, round_.id)
             until = round_.closed_at
             participants = sum(1 for moment in joined if until is None or moment <= until)
             session.add(RoundArchive(round_id=round_.id, counts=counts, participants=participants))

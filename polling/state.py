@@ -95,15 +95,20 @@ def round_tally(session: Session, event_id: int, statement: Statement, round_: R
     archive = session.get(RoundArchive, round_.id)
     if archive is not None:
         return make_tally(round_.id, keys, archive.counts, archive.participants)
-    counts = dict(
+    counts = vote_counts(session, round_.id)
+    return make_tally(round_.id, keys, counts, count_participants(session, event_id))
+
+
+def vote_counts(session: Session, round_id: int) -> dict[str, int]:
+    """Votes per option key in a round, counted from the vote rows."""
+    return dict(
         session.execute(
             select(Option.key, func.count(Vote.id))
             .join(Vote, Vote.option_id == Option.id)
-            .where(Vote.round_id == round_.id)
+            .where(Vote.round_id == round_id)
             .group_by(Option.key)
         ).all()
     )
-    return make_tally(round_.id, keys, counts, count_participants(session, event_id))
 
 
 def current_tally(session: Session, event_id: int) -> Tally | None:
