@@ -79,3 +79,24 @@ def test_every_page_sends_a_strict_content_security_policy(app, event):
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
     assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
+    from polling import create_app
+    from tests.conftest import app_settings
+
+    first = create_app(app_settings(tmp_path))
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert create_app(app_settings(tmp_path)).config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_cookie_is_secure_when_served_over_https(tmp_path, event):
+    from polling import create_app
+    from tests.conftest import app_settings
+
+    app = create_app({**app_settings(tmp_path), "PUBLIC_URL": "https://vote.example.org"})
+    cookie = app.test_client().get(f"/{event.code}").headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
