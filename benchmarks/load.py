@@ -300,6 +300,16 @@ class Servers:
                     tails.extend(message[:300] for message in messages[-15:])
         return tracebacks, dict(kinds.most_common(10)), "\n".join(tails)
 
+    def shut_down(self, result: dict[str, Any]) -> None:
+        """Stop every server, put what they printed wrong into `result`, remove the temp dir."""
+        self.stop()
+        tracebacks, kinds, tail = self.error_report()
+        result["server_tracebacks"] = tracebacks
+        result["server_messages"] = kinds
+        if tail:
+            log("the server printed:\n" + tail)
+        self.cleanup()
+
     def cleanup(self) -> None:
         if self.args.keep:
             log(f"kept {self.tmp}")
@@ -1574,13 +1584,7 @@ def main(argv: list[str]) -> int:
         return 130
     finally:
         if servers is not None:
-            servers.stop()
-            tracebacks, kinds, tail = servers.error_report()
-            result["server_tracebacks"] = tracebacks
-            result["server_messages"] = kinds
-            if tail:
-                log("the server printed:\n" + tail)
-            servers.cleanup()
+            servers.shut_down(result)
     if library_logs.counts:
         log(f"client library warnings (presenter, moderator): {dict(library_logs.counts)}")
     if failure:

@@ -630,13 +630,7 @@ def main(argv: list[str]) -> int:
             summarize(soak, result)
             if soak.logs.counts:
                 log(f"client library warnings: {dict(soak.logs.counts)}")
-        servers.stop()
-        tracebacks, kinds, tail = servers.error_report()
-        result["server_tracebacks"] = tracebacks
-        result["server_messages"] = kinds
-        if tail:
-            log("the server printed:\n" + tail)
-        servers.cleanup()
+        servers.shut_down(result)
     if failure:
         result["error"] = failure
         log(f"FAILED: {failure}")

@@ -100,9 +100,8 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     identity = _identity()
     if identity is None or identity.participant_id is None:
         return error("not_audience", "Only the audience can vote.")
-    if not isinstance(data, dict):
-        return error("bad_request", "Send {round: <id>, choice: <option key>}.")
-    round_id, choice = data.get("round"), data.get("choice")
+    fields = data if isinstance(data, dict) else {}
+    round_id, choice = fields.get("round"), fields.get("choice")
     if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
     limits = _limits()

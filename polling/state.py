@@ -22,14 +22,13 @@ class Snapshot:
 
     public: dict[str, Any]
     tally: Tally | None
-    results_mode: str
-    revealed: bool
 
     def for_role(self, role: str) -> dict[str, Any]:
         """The state as one role may see it."""
         payload = {**self.public, "results": None, "turnout": None}
         if self.tally is not None:
-            payload.update(tally_message(self.tally, role, self.revealed, self.results_mode))
+            revealed, mode = self.public["revealed"], self.public["event"]["results_mode"]
+            payload.update(tally_message(self.tally, role, revealed, mode))
             del payload["round_id"]
         return payload
 
@@ -80,12 +79,7 @@ def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snap
     }
     wanted = with_tally and statement is not None and round_ is not None
     tally = round_tally(session, event.id, statement, round_) if wanted else None
-    return Snapshot(
-        public=public,
-        tally=tally,
-        results_mode=event.results_mode,
-        revealed=event.results_revealed,
-    )
+    return Snapshot(public=public, tally=tally)
 
 
 def round_tally(session: Session, event_id: int, statement: Statement, round_: Round) -> Tally:
