@@ -21,8 +21,11 @@ socketio = SocketIO()
 MAX_MESSAGE_BYTES = 16 * 1024
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: settings, database, pages and the real-time channel."""
+def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = True) -> Flask:
+    """Build the app: settings, database, pages and the real-time channel.
+
+    Raises polling.schema.SchemaError if the database needs `polling db upgrade` first.
+    """
     settings = load_settings(config)
     app = Flask(
         __name__,
@@ -47,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from polling import realtime, results, views
 
     app.session_interface = SessionInterface()
-    db.init_app(app)
+    db.init_app(app, check_schema=check_schema)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],

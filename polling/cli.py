@@ -47,11 +47,11 @@ def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: 
     Without options it reopens the latest event of the default deck (or creates one), so a
     restart in the middle of a panel continues where it was.
     """
-    from polling import create_app, server
+    from polling import server
     from polling.qr import qr_text
     from polling.urls import default_public_url
 
-    app = create_app()
+    app = _create_app()
     listener = server.listen(app.config["ASYNC_MODE"], host, port)
     bound_port = listener.getsockname()[1]
     if not app.config.get("PUBLIC_URL"):
@@ -103,6 +103,39 @@ def _purge(days: int, dry_run: bool = False) -> None:
         )
     total = sum(item.votes_deleted for item in report)
     click.echo(f"{verb} {total} votes of {len(report)} events inactive for more than {days} days.")
+
+
+@cli.group("db")
+def database() -> None:
+    """Show or upgrade the database schema."""
+
+
+@database.command("upgrade")
+def database_upgrade() -> None:
+    """Bring the database to the schema of this version (take a copy of it first)."""
+    from polling import db, schema
+
+    _app(check_schema=False)
+    before, after = schema.upgrade(db.engine)
+    where = db.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{where} is up to date (revision {after}).")
+    else:
+        click.echo(f"Upgraded {where} from revision {before or 'none'} to {after}.")
+
+
+@database.command("status")
+def database_status() -> None:
+    """Print the database's schema revision and the one this version needs."""
+    from polling import db, schema
+
+    _app(check_schema=False)
+    with db.engine.connect() as connection:
+        current = schema.current_revision(connection)
+    head = schema.head_revision()
+    where = db.engine.url.render_as_string(hide_password=True)
+    state = "up to date" if current == head else f"needs: {schema.UPGRADE_COMMAND}"
+    click.echo(f"{where}: revision {current or 'none'}, this version needs {head} ({state}).")
 
 
 @cli.group()
@@ -266,12 +299,20 @@ def _print_comparison(deck: str, events: list[dict], rows: list[dict]) -> None:
         click.echo(line.rstrip())
 
 
-def _app():
+def _app(*, check_schema: bool = True):
     """The app for commands that only read or write the database: they serve nothing, so
     they need no async library."""
-    from polling import create_app
+    return _create_app({"ASYNC_MODE": "threading"}, check_schema=check_schema)
 
-    return create_app({"ASYNC_MODE": "threading"})
+
+def _create_app(config: dict | None = None, *, check_schema: bool = True):
+    from polling import create_app
+    from polling.schema import SchemaError
+
+    try:
+        return create_app(config, check_schema=check_schema)
+    except SchemaError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _load_deck(path: Path):

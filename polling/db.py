@@ -21,18 +21,21 @@ class Database:
         self.engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
 
-    def init_app(self, app: Flask) -> None:
-        """Connect to the configured database and create missing tables."""
+    def init_app(self, app: Flask, *, check_schema: bool = True) -> None:
+        """Connect to the configured database; create it if new, refuse it if out of date.
+
+        Only `polling db upgrade` and `polling db status` connect without the check.
+        """
         url = app.config["DATABASE_URL"] or default_sqlite_url(Path(app.instance_path))
         app.config["DATABASE_URL"] = url
         if self.engine is not None:
             self.engine.dispose()
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Importing registers the tables on Base.metadata.
-        from polling import models  # noqa: F401
+        if check_schema:
+            from polling.schema import ensure_current
 
-        Base.metadata.create_all(self.engine)
+            ensure_current(self.engine)
 
     def dedicated_engine(self) -> Engine:
         """A second engine on the same database, for the vote writer."""

@@ -13,6 +13,10 @@ STATEMENT_TEXTS = ("theme", "question", "challenge", "statement")
 REQUIRED_STATEMENT_TEXTS = ("statement",)
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_OPTIONS = 6
+MAX_PANEL_MEMBERS = 12
+# Facts are read from the back of a hall after the reveal: a few short ones, not an article.
+MAX_FACTS = 4
+MAX_FACT_LENGTH = 240
 
 DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
     {"key": "agree", "label": {"nl": "Eens", "en": "Agree"}},
@@ -39,12 +43,35 @@ class DeckOption:
 
 
 @dataclass(frozen=True)
+class DeckFact:
+    """A piece of context for a statement, with where it comes from; shown after the reveal."""
+
+    text: dict[str, str]
+    source: dict[str, str]
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        return {"text": dict(self.text), "source": dict(self.source)}
+
+
+@dataclass(frozen=True)
 class DeckStatement:
-    """A statement with its texts per language and its options."""
+    """A statement with its texts per language, its options and its context facts."""
 
     key: str
     texts: dict[str, dict[str, str]]
     options: tuple[DeckOption, ...]
+    facts: tuple[DeckFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class PanelMember:
+    """Someone on the panel, shown on the waiting screens."""
+
+    name: str
+    role: dict[str, str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "role": dict(self.role)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,7 @@ class Deck:
     title: dict[str, str]
     language: str
     statements: tuple[DeckStatement, ...]
+    panel: tuple[PanelMember, ...] = ()
 
 
 def list_decks(directory: str | Path) -> list[Path]:
@@ -65,21 +93,28 @@ def list_decks(directory: str | Path) -> list[Path]:
 def load_deck(path: str | Path) -> Deck:
     """Read and validate a deck file; raise DeckError naming the file and field if it is broken."""
     path = Path(path)
-    source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
     except FileNotFoundError:
-        raise DeckError(source, "file", "does not exist") from None
+        raise DeckError(str(path), "file", "does not exist") from None
+    return read_deck(content, name=path.name, source=str(path))
+
+
+def read_deck(content: bytes, *, name: str, source: str | None = None) -> Deck:
+    """Validate the bytes of a deck file (from disk or uploaded), with the same errors."""
+    source = source or name
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
         raise DeckError(source, "file", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise DeckError(source, "file", f"is not valid TOML ({error})") from None
-    return parse_deck(data, source=source, name=path.name)
+    return parse_deck(data, source=source, name=name)
 
 
 def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
     """Validate the parsed TOML of a deck."""
-    _check_fields(data, {"title", "language", "options", "statements"}, source, "")
+    _check_fields(data, {"title", "language", "options", "panel", "statements"}, source, "")
     language = data.get("language")
     if language is None:
         raise DeckError(source, "language", "is missing")
@@ -106,7 +141,54 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
             )
         first_seen[statement.key] = where
         statements.append(statement)
-    return Deck(name=name, title=title, language=language, statements=tuple(statements))
+    panel = _panel(data.get("panel"), language, source)
+    return Deck(
+        name=name, title=title, language=language, statements=tuple(statements), panel=panel
+    )
+
+
+def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PANEL_MEMBERS:
+        raise DeckError(
+            source, "panel", f"must be a list of 1 to {MAX_PANEL_MEMBERS} [[panel]] tables"
+        )
+    members = []
+    for index, item in enumerate(raw, start=1):
+        where = f"panel[{index}]"
+        if not isinstance(item, dict):
+            raise DeckError(source, where, "must be a table")
+        _check_fields(item, {"name", "role"}, source, where)
+        name = _text(item.get("name"), language, source, f"{where}.name", single=True)
+        role = _text(item["role"], language, source, f"{where}.role") if "role" in item else {}
+        members.append(PanelMember(name=name[language], role=role))
+    return tuple(members)
+
+
+def _facts(raw: Any, language: str, source: str, where: str) -> tuple[DeckFact, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FACTS:
+        raise DeckError(source, where, f"must be a list of 1 to {MAX_FACTS} [[facts]] tables")
+    facts = []
+    for index, item in enumerate(raw, start=1):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise DeckError(source, at, "must be a table")
+        _check_fields(item, {"text", "source"}, source, at)
+        text = _text(item.get("text"), language, source, f"{at}.text")
+        for lang, value in text.items():
+            if len(value) > MAX_FACT_LENGTH:
+                raise DeckError(
+                    source,
+                    f"{at}.text.{lang}",
+                    f"is {len(value)} characters; at most {MAX_FACT_LENGTH} fit on the screen",
+                )
+        facts.append(
+            DeckFact(text=text, source=_text(item.get("source"), language, source, f"{at}.source"))
+        )
+    return tuple(facts)
 
 
 def _statement(
@@ -114,7 +196,7 @@ def _statement(
 ) -> DeckStatement:
     if not isinstance(raw, dict):
         raise DeckError(source, where, "must be a table")
-    _check_fields(raw, {"key", *STATEMENT_TEXTS, "options"}, source, where)
+    _check_fields(raw, {"key", *STATEMENT_TEXTS, "options", "facts"}, source, where)
     key = _key(raw.get("key"), source, f"{where}.key")
     per_field = {}
     for field in STATEMENT_TEXTS:
@@ -127,7 +209,8 @@ def _statement(
         for lang in languages
     }
     options = _options(raw.get("options"), language, source, f"{where}.options")
-    return DeckStatement(key=key, texts=texts, options=options or default_options)
+    facts = _facts(raw.get("facts"), language, source, f"{where}.facts")
+    return DeckStatement(key=key, texts=texts, options=options or default_options, facts=facts)
 
 
 def _options(raw: Any, language: str, source: str, where: str) -> tuple[DeckOption, ...]:
@@ -164,10 +247,17 @@ def _key(value: Any, source: str, where: str) -> str:
     return value
 
 
-def _text(value: Any, language: str, source: str, where: str) -> dict[str, str]:
-    """A text is a string in the deck's language, or a table of language -> string."""
+def _text(
+    value: Any, language: str, source: str, where: str, *, single: bool = False
+) -> dict[str, str]:
+    """A text is a string in the deck's language, or a table of language -> string.
+
+    A single text (a person's name) is the same in every language: a string only.
+    """
     if value is None:
         raise DeckError(source, where, "is missing")
+    if single and not isinstance(value, str):
+        raise DeckError(source, where, f"must be a string, not {type(value).__name__}")
     if isinstance(value, str):
         value = {language: value}
     if not isinstance(value, dict):

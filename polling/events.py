@@ -26,9 +26,15 @@ def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") 
         presenter_key=secrets.token_hex(16),
         moderator_key=secrets.token_hex(16),
         results_mode=results_mode,
+        panel=[member.as_dict() for member in deck.panel],
     )
     for position, item in enumerate(deck.statements, start=1):
-        statement = Statement(position=position, key=item.key, texts=item.texts)
+        statement = Statement(
+            position=position,
+            key=item.key,
+            texts=item.texts,
+            facts=[fact.as_dict() for fact in item.facts],
+        )
         statement.options = [
             Option(position=index, key=option.key, labels=dict(option.labels))
             for index, option in enumerate(item.options, start=1)

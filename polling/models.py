@@ -54,6 +54,8 @@ class Event(Base):
     current_position: Mapped[int] = mapped_column(default=0)
     results_revealed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # [{"name", "role": {language: text}}], from the deck; shown on the waiting screens.
+    panel: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
 
     statements: Mapped[list[Statement]] = relationship(
         back_populates="event", order_by="Statement.position", cascade="all, delete-orphan"
@@ -91,6 +93,10 @@ class Statement(Base):
     key: Mapped[str] = mapped_column(String(64))
     # language -> {"theme", "question", "challenge", "statement"}
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
+    # [{"text": {language: text}, "source": {language: text}}]; shown after the reveal.
+    facts: Mapped[list[dict[str, dict[str, str]]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
 
     event: Mapped[Event] = relationship(back_populates="statements")
     options: Mapped[list[Option]] = relationship(

@@ -132,6 +132,7 @@ def _statement_payload(statement: Statement) -> dict[str, Any]:
         "key": statement.key,
         "position": statement.position,
         "texts": statement.texts,
+        "facts": statement.facts,
         "options": [{"key": o.key, "labels": o.labels} for o in statement.options],
     }
 

@@ -39,6 +39,23 @@ def test_panel_deck_has_english_and_default_options(deck):
         ]
 
 
+def test_panel_deck_names_the_panel_and_gives_sourced_facts(deck):
+    assert [member.name for member in deck.panel] == [
+        "Dr. Daniel Vijlbrief",
+        "Karin Schoonenberg",
+        "Prof. Geert-Jan Geersing",
+        "Merlijn Sevenster",
+    ]
+    assert all(set(member.role) == {"nl", "en"} for member in deck.panel)
+    for statement in deck.statements:
+        assert 2 <= len(statement.facts) <= 3, statement.key
+        for fact in statement.facts:
+            assert set(fact.text) == {"nl", "en"}
+            assert fact.source["nl"].startswith("AI Monitor Ziekenhuizen 2025, M&I/Partners")
+    readiness = deck.statements[1].facts
+    assert any("52%" in fact.text["nl"] for fact in readiness)
+
+
 def test_the_panel_deck_is_listed():
     assert PANEL_DECK in list_decks(PANEL_DECK.parent)
 
@@ -79,6 +96,29 @@ label = "Abstain"
     assert [o.key for o in deck.statements[0].options] == ["yes", "no", "abstain"]
 
 
+WITH_CONTEXT = (
+    MINIMAL
+    + """
+[[statements.facts]]
+text = "Half of all hospitals have nothing in order."
+source = "A survey, p. 9"
+[[panel]]
+name = "Dr. A. Expert"
+role = "Physician"
+"""
+)
+
+
+def test_deck_may_name_the_panel_and_give_facts_with_sources(tmp_path):
+    deck = load_deck(write(tmp_path, WITH_CONTEXT))
+    assert [(m.name, m.role) for m in deck.panel] == [("Dr. A. Expert", {"en": "Physician"})]
+    (fact,) = deck.statements[0].facts
+    assert fact.as_dict() == {
+        "text": {"en": "Half of all hospitals have nothing in order."},
+        "source": {"en": "A survey, p. 9"},
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "field", "problem"),
     [
@@ -97,6 +137,11 @@ label = "Abstain"
         ('title = "T"\nlanguage = "en"\n', "statements", "is missing"),
         (MINIMAL + "[[statements.options]]\nkey = 'only'\nlabel = 'One'\n", "options", "2 to 6"),
         ("title = 'unterminated\n", "file", "is not valid TOML"),
+        (WITH_CONTEXT.replace('source = "A survey, p. 9"\n', ""), "facts[1].source", "missing"),
+        (WITH_CONTEXT.replace("Half of all", "Half " * 60), "facts[1].text.en", "at most 240"),
+        (WITH_CONTEXT + "x = 1\n", "panel[1].x", "unknown"),
+        (WITH_CONTEXT.replace('name = "Dr. A. Expert"', "name.en = 'A'"), "name", "a string"),
+        (MINIMAL + "[[statements.facts]]\ntext='a'\nsource='b'\n" * 5, "facts", "1 to 4"),
     ],
     ids=[
         "missing-key",
@@ -110,6 +155,11 @@ label = "Abstain"
         "no-statements",
         "one-option",
         "bad-toml",
+        "fact-without-source",
+        "fact-too-long",
+        "panel-unknown-field",
+        "panel-name-per-language",
+        "too-many-facts",
     ],
 )
 def test_broken_deck_is_refused_naming_file_and_field(tmp_path, text, field, problem):

@@ -19,6 +19,11 @@ export function statementText(statement, field, { lang, fallback }) {
   return texts[field] ?? "";
 }
 
+/** A deck text given per language ({nl: ..., en: ...}), in the page's language if it has it. */
+export function localised(texts, { lang, fallback }) {
+  return texts?.[lang] ?? texts?.[fallback] ?? "";
+}
+
 export function optionLabel(option, { lang, fallback }) {
   return option.labels[lang] ?? option.labels[fallback] ?? option.key;
 }

@@ -1,6 +1,8 @@
 // The projector: statement, QR code and the live tally. With the moderator key in the URL the
 // keyboard (or a presentation clicker) controls the event.
-import { connect, format, languages, renderStackedBar, showOnline, statementText, turnoutText } from "./common.js";
+import {
+  connect, element, format, languages, localised, renderStackedBar, showOnline, statementText, turnoutText,
+} from "./common.js";
 
 const app = document.getElementById("app");
 const langs = languages(app);
@@ -50,7 +52,19 @@ function render() {
     bars.replaceChildren();
   }
   document.getElementById("turnout").textContent = state.round ? turnoutText(state.turnout) : "";
+  renderFacts(statement && state.revealed ? statement.facts : []);
   document.getElementById("shortcuts").hidden = !state.can_control;
+}
+
+/** The statement's context facts, each with its source; the deck's figures after the reveal. */
+function renderFacts(facts) {
+  document.getElementById("context-facts").hidden = facts.length === 0;
+  document.getElementById("facts-list").replaceChildren(...facts.map((fact) => {
+    const item = element("li", "", localised(fact.text, langs));
+    item.append(element("cite", "", format("source", { source: localised(fact.source, langs) })));
+    return item;
+  }));
+  app.dataset.facts = facts.length > 0 ? "shown" : "";
 }
 
 // Keys as on a presentation clicker (PageDown / PageUp) and the arrow keys.

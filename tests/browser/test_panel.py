@@ -70,9 +70,17 @@ def test_a_panel_from_the_lobby_to_the_download(browse: Browse, server: ServerPr
     expect(presenter.locator("#statement-text")).to_have_text(DECK.title["nl"])
     expect(presenter.locator("#join-code")).to_have_text(display_code(server.code))
     expect(moderator.locator("#phase")).to_have_text("Wachten op de eerste stelling")
+    # The waiting screens name the panel; the projector's facts wait for the first reveal.
+    for page in (presenter, voters[0]):
+        panel = page.get_by_role("region", name="Het panel")
+        expect(panel.get_by_role("listitem")).to_have_count(len(DECK.panel))
+        expect(panel).to_contain_text(DECK.panel[0].role["nl"])
+    expect(presenter.locator("#context-facts")).to_be_hidden()
+    screenshot(presenter, "presenter-lobby")
 
     # Statement 1 on screen, then open.
     control(moderator, "Volgende →", "ready")
+    expect(presenter.get_by_role("region", name="Het panel")).to_be_hidden()
     for phone in voters:
         expect_statement(phone, 1, STATEMENTS[0])
         expect(phone.locator("#phase-note")).to_have_text("Stemmen gaat zo open.")
@@ -128,6 +136,14 @@ def test_a_panel_from_the_lobby_to_the_download(browse: Browse, server: ServerPr
 
     reveal(moderator)
     expect_projector_results(presenter, "60% · 3", "40% · 2", "5 van 5 hebben gestemd")
+    facts = presenter.get_by_role("region", name="Ter context").get_by_role("listitem")
+    expect(facts).to_have_count(len(DECK.statements[0].facts))
+    first_fact = DECK.statements[0].facts[0]
+    expect(facts.first).to_contain_text(first_fact.text["nl"])
+    expect(facts.first).to_contain_text(f"Bron: {first_fact.source['nl']}")
+    facts_box = presenter.locator("#context-facts").bounding_box()
+    bars_box = presenter.locator(".presenter-results").bounding_box()
+    assert facts_box and bars_box and facts_box["y"] + facts_box["height"] <= bars_box["y"]
     for phone, label in zip(voters, round_one, strict=True):
         expect_phone_results(phone, "60% (3)", "40% (2)", own=label)
     screenshot(presenter, "presenter")
@@ -143,6 +159,7 @@ def test_a_panel_from_the_lobby_to_the_download(browse: Browse, server: ServerPr
         expect(phone.locator("#vote-status")).to_have_text("")
         expect(phone.locator("#results")).to_be_hidden()
     expect(presenter.locator("#results-bars")).to_have_text("De uitslag volgt zo.")
+    expect(presenter.locator("#context-facts")).to_be_hidden()
     for phone, label in zip(voters, round_two, strict=True):
         if label:
             vote(phone, label)
