@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
 
     # Socket handlers must be registered before the first init_app: Flask-SocketIO keeps
     # handlers declared before it for every later app (each test builds a new one).
-    from polling import realtime, results, views
+    from polling import organiser, realtime, results, views
 
     app.session_interface = SessionInterface()
     db.init_app(app, check_schema=check_schema)
@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
 
     views.init_app(app)
     results.init_app(app)
+    organiser.init_app(app)
     realtime.init_app(app)
     return app
 

@@ -139,6 +139,36 @@ def database_status() -> None:
 
 
 @cli.group()
+def admin() -> None:
+    """The organiser area's password."""
+
+
+@admin.command("set-password")
+@click.password_option(
+    "--password",
+    prompt="New organiser password",
+    help="Prompted (twice) when not given; piped input works too.",
+)
+def admin_set_password(password: str) -> None:
+    """Set the password of the organiser area (/organiser); logins made with the old one end.
+
+    Only a salted hash is stored. POLLING_ADMIN_PASSWORD, when set, takes precedence.
+    """
+    from polling import db
+    from polling.organiser import PasswordError, set_password
+
+    app = _app()
+    try:
+        with db.session() as db_session:
+            set_password(db_session, password)
+    except PasswordError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Password set. The organiser area: {_base_url(app)}/organiser/")
+    if app.config.get("ADMIN_PASSWORD"):
+        click.echo("Note: POLLING_ADMIN_PASSWORD is set and takes precedence.", err=True)
+
+
+@cli.group()
 def event() -> None:
     """Create and list events."""
 

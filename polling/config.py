@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # Days after an event's last activity when its raw votes are deleted (counts are kept);
     # None keeps them until `polling purge --days N` or deletion.
     "RETENTION_DAYS": None,
+    # The organiser area's password, if not set with `polling admin set-password`.
+    "ADMIN_PASSWORD": None,
 }
 
 # Environment variable -> (setting, converter).
@@ -48,6 +50,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_RESULTS_MODE": ("RESULTS_MODE", str),
     "POLLING_SECRET_KEY": ("SECRET_KEY", str),
     "POLLING_RETENTION_DAYS": ("RETENTION_DAYS", int),
+    "POLLING_ADMIN_PASSWORD": ("ADMIN_PASSWORD", str),
 }
 
 

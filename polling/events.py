@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from polling.decks import Deck
-from polling.models import Event, Option, Statement
+from polling.models import Event, Option, Participant, Round, Statement, Vote
 
 CODE_LENGTH = 6
 PRESENTER = "presenter"
@@ -84,6 +85,44 @@ def latest_event_for_deck(session: Session, deck_name: str) -> Event | None:
 def list_events(session: Session) -> list[Event]:
     """All events, newest first."""
     return list(session.scalars(select(Event).order_by(Event.id.desc())))
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How many phones joined an event and how many votes it holds."""
+
+    participants: int = 0
+    votes: int = 0
+
+
+def activity_by_event(session: Session) -> dict[int, Activity]:
+    """Participants and votes per event id, for the organiser's list (two queries in all)."""
+    participants = dict(
+        session.execute(
+            select(Participant.event_id, func.count()).group_by(Participant.event_id)
+        ).all()
+    )
+    votes = dict(
+        session.execute(
+            select(Statement.event_id, func.count(Vote.id))
+            .join(Round, Round.statement_id == Statement.id)
+            .join(Vote, Vote.round_id == Round.id)
+            .group_by(Statement.event_id)
+        ).all()
+    )
+    return {
+        event_id: Activity(participants.get(event_id, 0), votes.get(event_id, 0))
+        for event_id in participants.keys() | votes.keys()
+    }
+
+
+def delete_event(session: Session, event_id: int) -> None:
+    """Delete an event with its statements, rounds, participants, votes and archived counts.
+
+    One statement: every table below events cascades in the schema (ON DELETE CASCADE).
+    """
+    session.execute(delete(Event).where(Event.id == event_id))
+    session.commit()
 
 
 def role_for_key(event: Event, key: object) -> str | None:

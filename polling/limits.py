@@ -72,6 +72,8 @@ class Limits:
     requests_per_connection: RateLimit
     # Guessing a 128-bit key is hopeless anyway; this makes trying it noisy and slow.
     failed_keys_per_event: RateLimit
+    # Tries of the organiser password, for the whole process: 10, then one per 6 s.
+    organiser_logins: RateLimit
 
 
 def default_limits() -> Limits:
@@ -81,4 +83,5 @@ def default_limits() -> Limits:
         connects_per_participant=RateLimit(burst=30, per_second=0.5),
         requests_per_connection=RateLimit(burst=30, per_second=3),
         failed_keys_per_event=RateLimit(burst=20, per_second=1 / 6),
+        organiser_logins=RateLimit(burst=10, per_second=1 / 6),
     )

@@ -190,3 +190,16 @@ class RoundArchive(Base):
     counts: Mapped[dict[str, int]] = mapped_column(JSON)  # option key -> votes
     participants: Mapped[int]  # phones that had joined when voting closed
     purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrganiserPassword(Base):
+    """The organiser area's password, as a salted scrypt hash (one row; see polling.organiser).
+
+    POLLING_ADMIN_PASSWORD, when set, takes its place and is never stored.
+    """
+
+    __tablename__ = "organiser_password"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

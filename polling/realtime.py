@@ -149,6 +149,14 @@ def broadcast_state(event_id: int, roles: tuple[str, ...] = ROLES) -> None:
         socketio.emit("state", current.for_role(role), to=room(event_id, role))
 
 
+def event_deleted(event_id: int) -> None:
+    """Tell an event's open pages that it is gone (they reload to a "not found"), and stop
+    sending them anything."""
+    for role in ROLES:
+        socketio.emit("event_deleted", {}, to=room(event_id, role))
+        socketio.close_room(room(event_id, role))
+
+
 def _authenticate(auth: Any) -> Identity:
     if not isinstance(auth, dict):
         raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")

@@ -74,9 +74,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["code"] = CodeConverter
     app.register_blueprint(bp)
     app.after_request(security_headers)
-    app.register_error_handler(404, lambda _error: _error_page(404))
-    app.register_error_handler(403, lambda _error: _error_page(403))
-    app.register_error_handler(429, lambda _error: _error_page(429))
+    for status in (400, 403, 404, 413, 429):
+        app.register_error_handler(status, lambda error: _error_page(error.code))
 
 
 def security_headers(response: Response) -> Response:

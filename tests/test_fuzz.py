@@ -6,6 +6,9 @@ show a traceback, and keep serving.
 
 from __future__ import annotations
 
+import io
+from dataclasses import fields
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -13,7 +16,8 @@ from sqlalchemy import func, select
 
 from polling import db, socketio
 from polling.limits import Limits, RateLimit
-from polling.models import Participant, Vote
+from polling.models import Event, Participant, Vote
+from polling.organiser import set_password
 from tests.conftest import control, last_state
 
 # JSON as a client can send it: nested junk, huge numbers, long and odd strings.
@@ -54,7 +58,7 @@ def open_round(app, clients):
     """Voting open on statement 1, and limits out of the way so every example is judged on
     its payload alone."""
     unlimited = RateLimit(burst=10**9, per_second=10**9)
-    app.extensions["polling_limits"] = Limits(*(unlimited,) * 5)
+    app.extensions["polling_limits"] = Limits(*(unlimited,) * len(fields(Limits)))
     moderator = clients.moderator()
     control(moderator, "next", "open")
     phone = clients.phone()
@@ -144,3 +148,45 @@ def test_random_http_requests_get_a_plain_answer(app, event, path, query, method
             assert response.status_code < 500, (method, target, query)
             body = response.get_data(as_text=True)
             assert "Traceback" not in body
+
+
+@pytest.fixture
+def organiser_browser(app):
+    """A logged-in organiser's browser and the CSRF token of its forms."""
+    with db.session() as session:
+        set_password(session, "correct horse battery")
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["csrf"] = "token"
+    assert (
+        browser.post(
+            "/organiser/login", data={"csrf": "token", "password": "correct horse battery"}
+        ).status_code
+        == 302
+    )
+    with browser.session_transaction() as session:
+        return browser, session["csrf"]
+
+
+@FUZZ
+@given(
+    form=st.dictionaries(
+        st.sampled_from(["deck", "results", "other"]), st.text(max_size=200), max_size=3
+    ),
+    deck_file=st.binary(max_size=2000),
+)
+def test_random_organiser_forms_create_only_valid_events(organiser_browser, form, deck_file):
+    browser, token = organiser_browser
+    with db.session() as session:
+        before = session.scalar(select(func.count()).select_from(Event))
+    response = browser.post(
+        "/organiser/events",
+        data={**form, "csrf": token, "deck_file": (io.BytesIO(deck_file), "fuzz.toml")},
+        content_type="multipart/form-data",
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code in (302, 400), body
+    assert "Traceback" not in body
+    with db.session() as session:
+        after = session.scalar(select(func.count()).select_from(Event))
+    assert after == before + (1 if response.status_code == 302 else 0)

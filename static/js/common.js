@@ -55,6 +55,11 @@ export function connect(auth, { onState, onTally, onOnline, onRefused }) {
     if (!socket.active && onRefused) onRefused(err.data ?? { error: "refused", message: err.message });
   });
   socket.on("state", onState);
+  // The organiser deleted the event: the reloaded page says it does not exist.
+  socket.on("event_deleted", () => {
+    socket.disconnect();
+    location.reload();
+  });
   if (onTally) socket.on("tally", onTally);
   // A phone waking from a locked screen may hold a dead connection: ask for the state, and
   // if no answer comes soon, reconnect.

@@ -2,7 +2,8 @@
 
 Every page a test opens through `browse` is watched: each request must go to the server under
 test, no page may log a console error or throw, and every page's Content-Security-Policy must
-forbid inline script. `browse` checks this when the test ends.
+forbid inline script. `browse` checks this when the test ends. An error status the test means
+to get (`browse.expect_status`) is not a console error.
 
 Without /usr/bin/chromium the browser tests are skipped, unless POLLING_REQUIRE_SERVICES=1
 (as in CI): then they fail.
@@ -106,6 +107,7 @@ class Browse:
     errors: list[str] = field(default_factory=list)
     documents: list[tuple[str, str | None]] = field(default_factory=list)  # (url, CSP)
     watched: set[int] = field(default_factory=set)
+    expected_statuses: set[tuple[str, int]] = field(default_factory=set)  # (path, status)
 
     @property
     def origin(self) -> str:
@@ -133,9 +135,22 @@ class Browse:
         page.on("pageerror", lambda exc: self.errors.append(f"{name}: uncaught {exc}"))
         page.on("response", self._response)
 
+    def expect_status(self, path: str, status: int) -> None:
+        """The page at `path` is meant to answer `status` (a wrong password, a deleted event).
+
+        Chromium logs every such answer as a console error; this one is then not counted.
+        """
+        self.expected_statuses.add((path, status))
+
     def _console(self, name: str, message: Any) -> None:
-        if message.type == "error":
+        if message.type == "error" and not self._expected_failure(message):
             self.errors.append(f"{name}: console error: {message.text} ({message.location})")
+
+    def _expected_failure(self, message: Any) -> bool:
+        """Chromium's line about a response whose status the test declared with expect_status."""
+        failed = re.match(r"Failed to load resource: .* status of (\d+) ", message.text)
+        path = urlsplit(message.location.get("url", "")).path
+        return failed is not None and (path, int(failed[1])) in self.expected_statuses
 
     def _response(self, response: Any) -> None:
         if response.request.resource_type == "document":

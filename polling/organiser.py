@@ -1,0 +1,270 @@
+"""The organiser area (/organiser): behind a password, list, create and delete events.
+
+The password is set with `polling admin set-password` (stored as a salted scrypt hash) or
+given as POLLING_ADMIN_PASSWORD (hashed in memory, never stored). Without either the area is
+closed. A login lasts LOGIN_HOURS and ends when the password changes. Every form carries a
+per-session CSRF token; a POST without the right one changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from polling import db, realtime
+from polling.decks import DeckError, list_decks, load_deck, read_deck
+from polling.events import (
+    activity_by_event,
+    create_event,
+    delete_event,
+    display_code,
+    find_event,
+    list_events,
+)
+from polling.i18n import other_language, strings
+from polling.models import Event, OrganiserPassword, utcnow
+from polling.server import blocking_runner
+from polling.urls import public_base_url
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+LOGIN_HOURS = 12
+MIN_PASSWORD_LENGTH = 10
+MAX_DECK_BYTES = 256 * 1024
+# The whole app takes no bigger request than this: a deck upload is the only large one.
+MAX_REQUEST_BYTES = MAX_DECK_BYTES + 16 * 1024
+
+
+class PasswordError(ValueError):
+    """A password that cannot be used."""
+
+
+def init_app(app: Flask) -> None:
+    """Register the area; hash POLLING_ADMIN_PASSWORD once, at start."""
+    app.register_blueprint(bp)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    plain = app.config.get("ADMIN_PASSWORD")
+    app.extensions["polling_admin_hash"] = hash_password(plain) if plain else None
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash; refuses passwords that are too short to protect anything."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return generate_password_hash(password)
+
+
+def set_password(db_session: Session, password: str) -> None:
+    """Store a new password hash; every login made with the old one ends."""
+    stored = db_session.scalar(select(OrganiserPassword))
+    if stored is None:
+        stored = OrganiserPassword(id=1)
+        db_session.add(stored)
+    stored.password_hash = hash_password(password)
+    stored.changed_at = utcnow()
+    db_session.commit()
+
+
+def password_hash() -> str | None:
+    """The hash logins are checked against: the environment's, else the stored one."""
+    from_environment = current_app.extensions["polling_admin_hash"]
+    if from_environment:
+        return from_environment
+    with db.session() as db_session:
+        return db_session.scalar(select(OrganiserPassword.password_hash))
+
+
+def csrf_token() -> str:
+    """This session's token for forms; made on first use."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = session["csrf"] = secrets.token_hex(16)
+    return token
+
+
+@bp.before_request
+def check_csrf() -> None:
+    """No form is accepted without this session's token (a page of another site cannot
+    read it, so it cannot post as the organiser)."""
+    if request.method != "POST":
+        return
+    expected = session.get("csrf")
+    given = request.form.get("csrf", "")
+    if not isinstance(expected, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(400, description="csrf")
+
+
+@bp.get("/login")
+def login_page() -> str:
+    return _render("organiser_login.html", configured=password_hash() is not None)
+
+
+@bp.post("/login")
+def login() -> Response | tuple[str, int]:
+    """Check the password; too many wrong ones in a row and the area waits (HTTP 429)."""
+    stored = password_hash()
+    if stored is None:
+        return _render("organiser_login.html", configured=False), 403
+    if not current_app.extensions["polling_limits"].organiser_logins.allow("organiser"):
+        abort(429)
+    password = request.form.get("password", "")
+    # scrypt takes tens of milliseconds of CPU: not on the event loop the phones share.
+    run_blocking = blocking_runner(current_app.config["ASYNC_MODE"])
+    if not run_blocking(check_password_hash, stored, password):
+        text = strings(_language())
+        return _render("organiser_login.html", configured=True, problem=text["org_wrong"]), 401
+    # A fresh token after login, so one seen before cannot be replayed in the new session.
+    session["csrf"] = secrets.token_hex(16)
+    session["organiser"] = {"login": _fingerprint(stored), "at": int(time.time())}
+    return redirect(url_for(".events"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.pop("organiser", None)
+    return redirect(url_for(".login_page"))
+
+
+@bp.get("/")
+def events() -> str | Response:
+    """Every event, newest first, with its links; and the forms to create one."""
+    if not _logged_in():
+        return redirect(url_for(".login_page"))
+    return _list_page()
+
+
+@bp.post("/events")
+def create() -> Response | tuple[str, int]:
+    """Create an event from a deck in the decks folder or from an uploaded deck file."""
+    if not _logged_in():
+        abort(403)
+    text = strings(_language())
+    results_mode = request.form.get("results", "hidden")
+    if results_mode not in ("hidden", "live"):
+        abort(400)
+    upload = request.files.get("deck_file")
+    try:
+        if upload is not None and upload.filename:
+            deck = _uploaded_deck(upload.filename, upload.stream.read(MAX_DECK_BYTES + 1))
+        else:
+            deck = _deck_from_folder(request.form.get("deck", ""))
+    except DeckError as refused:
+        return _list_page(text["org_deck_refused"].format(problem=str(refused))), 400
+    with db.session() as db_session:
+        created = create_event(db_session, deck, results_mode=results_mode)
+    flash(text["org_created"].format(code=display_code(created.code)))
+    return redirect(url_for(".events", _anchor=f"event-{created.code}"))
+
+
+@bp.get("/events/<code:code>/delete")
+def confirm_delete(code: str) -> str | Response:
+    if not _logged_in():
+        return redirect(url_for(".login_page"))
+    event, activity = _event_with_activity(code)
+    return _render("organiser_delete.html", item=event, activity=activity, code=display_code(code))
+
+
+@bp.post("/events/<code:code>/delete")
+def delete(code: str) -> Response:
+    """Delete an event and everything of it; its open pages are told and reload."""
+    if not _logged_in():
+        abort(403)
+    event, _activity = _event_with_activity(code)
+    with db.session() as db_session:
+        delete_event(db_session, event.id)
+    realtime.event_deleted(event.id)
+    flash(strings(_language())["org_deleted"].format(code=display_code(code)))
+    return redirect(url_for(".events"))
+
+
+def _event_with_activity(code: str) -> tuple[Event, Any]:
+    with db.session() as db_session:
+        event = find_event(db_session, code)
+        if event is None:
+            abort(404)
+        activity = activity_by_event(db_session).get(event.id)
+    return event, activity
+
+
+def _uploaded_deck(filename: str, content: bytes):
+    # Only the last part of the name, printable characters only: it is shown and stored.
+    name = "".join(c for c in filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] if c.isprintable())
+    name = name[:120] or "deck.toml"
+    if len(content) > MAX_DECK_BYTES:
+        raise DeckError(name, "file", f"is larger than {MAX_DECK_BYTES // 1024} KB")
+    return read_deck(content, name=name)
+
+
+def _deck_from_folder(name: str):
+    known = {path.name: path for path in list_decks(current_app.config["DECKS_DIR"])}
+    if name not in known:
+        raise DeckError(name or "(none)", "deck", "pick a deck from the list or upload a file")
+    return load_deck(known[name])
+
+
+def _list_page(problem: str | None = None) -> str:
+    """The events with their links and activity, the forms, and what went wrong if anything."""
+    with db.session() as db_session:
+        items = list_events(db_session)
+        for item in items:
+            item.statements  # noqa: B018 - loaded here, used after the session closes
+        activity = activity_by_event(db_session)
+    return _render(
+        "organiser.html",
+        items=items,
+        activity=activity,
+        decks=[path.name for path in list_decks(current_app.config["DECKS_DIR"])],
+        base_url=public_base_url(),
+        display_code=display_code,
+        problem=problem,
+    )
+
+
+def _logged_in() -> bool:
+    login = session.get("organiser")
+    stored = password_hash()
+    if not isinstance(login, dict) or stored is None:
+        return False
+    fresh = time.time() - float(login.get("at", 0)) < LOGIN_HOURS * 3600
+    same_password = hmac.compare_digest(str(login.get("login", "")), _fingerprint(stored))
+    return fresh and same_password
+
+
+def _fingerprint(stored_hash: str) -> str:
+    """Names the password a login was made with, without putting its hash in the cookie."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, stored_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _language() -> str:
+    from polling.views import page_language
+
+    return page_language(None)
+
+
+def _render(template: str, **context: Any) -> str:
+    language = _language()
+    return render_template(
+        template, lang=language, t=strings(language), other=other_language(language), **context
+    )
