@@ -242,6 +242,54 @@ def shift_chart(
     )
 
 
+def comparison_svg(table: Mapping[str, Any], event_labels: Sequence[str], summary: str) -> str:
+    """One statement's round across events (`polling.compare.compare_tables`): a bar per
+    event, split by option as shares of its votes, with the option labels as a legend."""
+    options = table["options"]
+    label_width = _label_width(event_labels)
+    value_width = 90
+    track_x = label_width + 12
+    track_width = WIDTH - track_x - value_width
+    legend_y, top, row, bar_height = 16, 34, 38, 24
+    height = top + row * len(event_labels) + 6
+    parts = [_open(height, summary)]
+    x = track_x
+    for index, option in enumerate(options):
+        parts.append(_rect(x, legend_y - 11, 12, 12, _colour(index), radius=2))
+        parts.append(_text(x + 17, legend_y, _short(option["label"]), weight="700"))
+        x += 17 + len(_short(option["label"])) * CHAR_WIDTH + 18
+    for position, event_label in enumerate(event_labels):
+        y = top + position * row
+        middle = y + bar_height / 2 + 5
+        parts.append(_text(label_width, middle, _short(event_label), anchor="end", weight="700"))
+        parts.append(_rect(track_x, y, track_width, bar_height, TRACK))
+        cells = [option["events"][position] for option in options]
+        total = sum(cell["votes"] for cell in cells if cell)
+        x = track_x
+        for index, cell in enumerate(cells):
+            if not cell or not total:
+                continue
+            width = track_width * cell["votes"] / total
+            parts.append(_rect(x, y, width, bar_height, _colour(index), radius=0))
+            if width >= 44:  # room for "100%"; the numbers are in the table and the title too
+                parts.append(
+                    _text(
+                        x + width / 2,
+                        middle,
+                        f"{cell['percent']}%",
+                        anchor="middle",
+                        weight="700",
+                        fill="#fff",
+                    )
+                )
+            x += width
+        voters = table["voters"][position]
+        shown = "–" if voters is None else f"n = {voters}"
+        parts.append(_text(WIDTH - 4, middle, shown, anchor="end"))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 def is_chart_file(name: str) -> bool:
     """Whether a download name has the form of a chart (which may still not exist)."""
     return bool(CHART_FILE.fullmatch(name) or SHIFT_FILE.fullmatch(name))

@@ -90,3 +90,27 @@ def _cell(round_: dict[str, Any] | None, option: str) -> dict[str, int] | None:
     if round_ is None or option not in round_["counts"]:
         return None
     return {"votes": round_["counts"][option], "percent": round_["percentages"][option]}
+
+
+def compare_tables(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`compare_rows` grouped as one table per statement and round: its options (each with
+    a cell per event) and the voters per event, for the organiser's comparison page."""
+    tables: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in rows:
+        table = tables.setdefault(
+            (row["statement_key"], row["round"]),
+            {
+                "statement_key": row["statement_key"],
+                "statement": row["statement"],
+                "round": row["round"],
+                "options": [],
+                "voters": [],
+            },
+        )
+        if row["option"] is None:
+            table["voters"] = [cell["voters"] if cell else None for cell in row["events"]]
+        else:
+            table["options"].append(
+                {"key": row["option"], "label": row["label"], "events": row["events"]}
+            )
+    return list(tables.values())

@@ -65,6 +65,13 @@ STRINGS: dict[str, dict[str, str]] = {
             "gemaakt. Download eerst de resultaten als u ze wilt bewaren."
         ),
         "org_delete_confirm": "Definitief verwijderen",
+        "org_compare": "Evenementen met hetzelfde deck vergelijken:",
+        "org_compare_title": "Vergelijking: {deck}",
+        "org_compare_text": (
+            "Elk evenement met dit deck, oudste eerst: per stelling en ronde het percentage en "
+            "aantal stemmen per keuze, en hoeveel mensen stemden (– : die ronde was er niet)."
+        ),
+        "org_voters": "Stemmers",
         "org_cancel": "Annuleren",
         "org_deleted": "Evenement {code} is verwijderd, met al zijn stemmen.",
         "panel_title": "Het panel",
@@ -213,6 +220,13 @@ STRINGS: dict[str, dict[str, str]] = {
             "Download the results first if you want to keep them."
         ),
         "org_delete_confirm": "Delete for good",
+        "org_compare": "Compare events of the same deck:",
+        "org_compare_title": "Comparison: {deck}",
+        "org_compare_text": (
+            "Every event of this deck, oldest first: per statement and round the percentage and "
+            "number of votes per choice, and how many people voted (– : that round did not exist)."
+        ),
+        "org_voters": "Voters",
         "org_cancel": "Cancel",
         "org_deleted": "Event {code} has been deleted, with all its votes.",
         "panel_title": "The panel",

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import Counter
 from typing import Any
 
 from flask import (
@@ -31,7 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from polling import db, realtime
+from polling import charts, db, export, realtime
+from polling.compare import compare_rows, compare_tables, events_with_deck
 from polling.decks import DeckError, list_decks, load_deck, read_deck
 from polling.events import (
     activity_by_event,
@@ -177,6 +179,39 @@ def create() -> Response | tuple[str, int]:
     return redirect(url_for(".events", _anchor=f"event-{created.code}"))
 
 
+@bp.get("/compare")
+def compare() -> str | Response:
+    """Every event of one deck side by side: per statement and round, a table and a chart."""
+    if not _logged_in():
+        return redirect(url_for(".login_page"))
+    deck_name = request.args.get("deck", "")
+    with db.session() as db_session:
+        found = events_with_deck(db_session, deck_name)
+        if not found:
+            abort(404)
+        results = [export.event_results(db_session, event) for event in found]
+    labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
+    tables = compare_tables(compare_rows(results))
+    round_label = strings(_language())["round"]
+    for table in tables:
+        summary = _comparison_summary(table, labels, round_label.format(n=table["round"]))
+        table["chart"] = charts.comparison_svg(table, labels, summary)
+    return _render("organiser_compare.html", deck=deck_name, labels=labels, tables=tables)
+
+
+def _comparison_summary(table: dict[str, Any], labels: list[str], round_label: str) -> str:
+    """What a screen reader says for a comparison chart: every number of it."""
+    per_event = []
+    for position, label in enumerate(labels):
+        cells = [
+            f"{option['label']} {cell['percent']}% ({cell['votes']})"
+            for option in table["options"]
+            if (cell := option["events"][position])
+        ]
+        per_event.append(f"{label}: {', '.join(cells) or '–'}")
+    return f"{table['statement']} ({round_label}): " + "; ".join(per_event)
+
+
 @bp.get("/events/<code:code>/delete")
 def confirm_delete(code: str) -> str | Response:
     if not _logged_in():
@@ -230,10 +265,12 @@ def _list_page(problem: str | None = None) -> str:
         for item in items:
             item.statements  # noqa: B018 - loaded here, used after the session closes
         activity = activity_by_event(db_session)
+    events_per_deck = Counter(item.deck_name for item in items)
     return _render(
         "organiser.html",
         items=items,
         activity=activity,
+        comparable=sorted(deck for deck, n in events_per_deck.items() if n > 1),
         decks=[path.name for path in list_decks(current_app.config["DECKS_DIR"])],
         base_url=public_base_url(),
         display_code=display_code,

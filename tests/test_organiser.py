@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from polling import create_app, db
 from polling.cli import cli
+from polling.events import display_code
 from polling.models import Event, OrganiserPassword, Participant, Round, Statement, Vote
 from polling.organiser import PasswordError, set_password
 from tests.conftest import app_settings, received
@@ -229,3 +230,28 @@ def test_guessing_the_password_is_slowed_down(app):
         assert log_in(browser, "a wrong guess!").status_code == 401
     # The bucket is for the whole area: without IP addresses, nothing else tells guessers apart.
     assert log_in(app.test_client(), PASSWORD).status_code == 429
+
+
+def test_events_of_one_deck_are_compared_side_by_side(app, organiser, clients):
+    run_first_statement(clients)  # round 1: 2 agree, 1 disagree; round 2: 2 disagree
+    assert upload(organiser, UPLOADED).status_code == 302  # another deck: not compared
+    token = csrf(organiser, "/organiser/")
+    organiser.post(
+        "/organiser/events", data={"csrf": token, "deck": "ai-in-de-zorg.toml", "results": "live"}
+    )
+    listing = organiser.get("/organiser/").get_data(as_text=True)
+    assert "/organiser/compare?deck=ai-in-de-zorg.toml" in listing
+    assert "compare?deck=mine.toml" not in listing
+
+    page = organiser.get("/organiser/compare?deck=ai-in-de-zorg.toml").get_data(as_text=True)
+    first = display_code(clients.event.code)
+    tables = re.findall(r"<table.*?</table>", page, re.S)
+    assert len(tables) == 2  # statement 1, rounds 1 and 2: nothing else was voted on
+    cells = re.findall(r"<td>(.*?)</td>", tables[0])
+    assert cells == ["67% (2)", "–", "33% (1)", "–", "3", "–"]
+    chart = re.search(r'<svg[^>]*role="img"[^>]*aria-label="([^"]*)"', page)
+    assert f"(Ronde 1): {first}" in chart[1] and "Eens 67% (2), Oneens 33% (1)" in chart[1]
+
+    assert organiser.get("/organiser/compare?deck=nope.toml").status_code == 404
+    outsider = app.test_client().get("/organiser/compare?deck=ai-in-de-zorg.toml")
+    assert outsider.headers["Location"] == "/organiser/login"

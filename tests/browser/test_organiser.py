@@ -248,6 +248,14 @@ def test_axe_finds_no_wcag_violations_in_the_organiser_area(
     expect(event_row(page, server.code)).to_be_visible()
     found["organiser, events"] = axe_check(page, "organiser, events")
 
+    # A second event of the deck makes the comparison page worth a link.
+    create(page)
+    created_code(page)
+    page.get_by_role("link", name="ai-in-de-zorg.toml").click()
+    expect(page.get_by_role("heading", name="Vergelijking: ai-in-de-zorg.toml")).to_be_visible()
+    found["organiser, compare"] = axe_check(page, "organiser, compare")
+    page.get_by_role("link", name="← Evenementen").click()
+
     event_row(page, server.code).get_by_role("link", name="Verwijderen").click()
     expect(page.get_by_role("button", name="Definitief verwijderen")).to_be_visible()
     found["organiser, confirm delete"] = axe_check(page, "organiser, confirm delete")
