@@ -400,3 +400,4 @@ def _print_urls(base: str, item) -> None:
     click.echo(f"Join:       {urls['join_url']}")
     click.echo(f"Presenter:  {urls['presenter_url']}")
     click.echo(f"Moderator:  {urls['moderator_url']}   (keep this one to yourself)")
+    click.echo(f"Organiser:  {base}/organiser/   (password: polling admin set-password)")

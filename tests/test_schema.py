@@ -128,3 +128,47 @@ def cli_environment(settings: dict) -> dict[str, str]:
         "DATABASE_URL": str(settings["DATABASE_URL"]),
         "POLLING_INSTANCE_PATH": str(settings["INSTANCE_PATH"]),
     }
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_each_migration_keeps_the_rows_before_it(tmp_path, request, backend):
+    """An event made at revision 0001 comes through every later revision with its columns
+    filled (a deck without a panel or facts gives empty lists)."""
+    from alembic import command
+
+    url = (
+        request.getfixturevalue("postgres_url")
+        if backend == "postgres"
+        else f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    )
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = schema._config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            connection.execute(
+                text(
+                    "INSERT INTO events (id, code, title, language, deck_name, presenter_key,"
+                    " moderator_key, results_mode, current_position, results_revealed,"
+                    " created_at) VALUES (1, '123456', '{\"nl\": \"Oud\"}', 'nl', 'old.toml',"
+                    " 'p', 'm', 'hidden', 0, false, '2025-01-01 10:00:00+00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO statements (id, event_id, position, key, texts)"
+                    ' VALUES (1, 1, 1, \'one\', \'{"nl": {"statement": "S"}}\')'
+                )
+            )
+        before, after = schema.upgrade(engine)
+        assert (before, after) == ("0001", schema.head_revision())
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT panel FROM events")).scalar_one() in ([], "[]")
+            assert connection.execute(text("SELECT facts FROM statements")).scalar_one() in (
+                [],
+                "[]",
+            )
+    finally:
+        engine.dispose()
+    assert schema_differences(url) == []
