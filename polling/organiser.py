@@ -124,7 +124,7 @@ def login_page() -> str:
 
 @bp.post("/login")
 def login() -> Response | tuple[str, int]:
-    """Check the password; too many wrong ones in a row and the area waits (HTTP 429)."""
+    """Check the password; after 10 tries the area takes one every 6 s (HTTP 429)."""
     stored = password_hash()
     if stored is None:
         return _render("organiser_login.html", configured=False), 403
