@@ -95,21 +95,20 @@ class Activity:
     votes: int = 0
 
 
-def activity_by_event(session: Session) -> dict[int, Activity]:
-    """Participants and votes per event id, for the organiser's list (two queries in all)."""
-    participants = dict(
-        session.execute(
-            select(Participant.event_id, func.count()).group_by(Participant.event_id)
-        ).all()
+def activity_by_event(session: Session, event_id: int | None = None) -> dict[int, Activity]:
+    """Participants and votes per event id (of every event, or of one), in two queries."""
+    participants_query = select(Participant.event_id, func.count()).group_by(Participant.event_id)
+    votes_query = (
+        select(Statement.event_id, func.count(Vote.id))
+        .join(Round, Round.statement_id == Statement.id)
+        .join(Vote, Vote.round_id == Round.id)
+        .group_by(Statement.event_id)
     )
-    votes = dict(
-        session.execute(
-            select(Statement.event_id, func.count(Vote.id))
-            .join(Round, Round.statement_id == Statement.id)
-            .join(Vote, Vote.round_id == Round.id)
-            .group_by(Statement.event_id)
-        ).all()
-    )
+    if event_id is not None:
+        participants_query = participants_query.where(Participant.event_id == event_id)
+        votes_query = votes_query.where(Statement.event_id == event_id)
+    participants = dict(session.execute(participants_query).all())
+    votes = dict(session.execute(votes_query).all())
     return {
         event_id: Activity(participants.get(event_id, 0), votes.get(event_id, 0))
         for event_id in participants.keys() | votes.keys()

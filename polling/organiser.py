@@ -1,4 +1,4 @@
-"""The organiser area (/organiser): behind a password, list, create and delete events.
+"""The organiser area (/organiser): behind a password, list, create, compare, delete events.
 
 The password is set with `polling admin set-password` (stored as a salted scrypt hash) or
 given as POLLING_ADMIN_PASSWORD (hashed in memory, never stored). Without either the area is
@@ -34,8 +34,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from polling import charts, db, export, realtime
 from polling.compare import compare_rows, compare_tables, events_with_deck
-from polling.decks import DeckError, list_decks, load_deck, read_deck
+from polling.decks import Deck, DeckError, list_decks, load_deck, read_deck
 from polling.events import (
+    Activity,
     activity_by_event,
     create_event,
     delete_event,
@@ -46,7 +47,7 @@ from polling.events import (
 from polling.i18n import other_language, strings
 from polling.models import Event, OrganiserPassword, utcnow
 from polling.server import blocking_runner
-from polling.urls import public_base_url
+from polling.views import page_language
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -134,7 +135,7 @@ def login() -> Response | tuple[str, int]:
     # scrypt takes tens of milliseconds of CPU: not on the event loop the phones share.
     run_blocking = blocking_runner(current_app.config["ASYNC_MODE"])
     if not run_blocking(check_password_hash, stored, password):
-        text = strings(_language())
+        text = strings(page_language(None))
         return _render("organiser_login.html", configured=True, problem=text["org_wrong"]), 401
     # A fresh token after login, so one seen before cannot be replayed in the new session.
     session["csrf"] = secrets.token_hex(16)
@@ -161,7 +162,7 @@ def create() -> Response | tuple[str, int]:
     """Create an event from a deck in the decks folder or from an uploaded deck file."""
     if not _logged_in():
         abort(403)
-    text = strings(_language())
+    text = strings(page_language(None))
     results_mode = request.form.get("results", "hidden")
     if results_mode not in ("hidden", "live"):
         abort(400)
@@ -192,7 +193,7 @@ def compare() -> str | Response:
         results = [export.event_results(db_session, event) for event in found]
     labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
     tables = compare_tables(compare_rows(results))
-    round_label = strings(_language())["round"]
+    round_label = strings(page_language(None))["round"]
     for table in tables:
         summary = _comparison_summary(table, labels, round_label.format(n=table["round"]))
         table["chart"] = charts.comparison_svg(table, labels, summary)
@@ -225,24 +226,29 @@ def delete(code: str) -> Response:
     """Delete an event and everything of it; its open pages are told and reload."""
     if not _logged_in():
         abort(403)
-    event, _activity = _event_with_activity(code)
     with db.session() as db_session:
+        event = _event_or_404(db_session, code)
         delete_event(db_session, event.id)
     realtime.event_deleted(event.id)
-    flash(strings(_language())["org_deleted"].format(code=display_code(code)))
+    flash(strings(page_language(None))["org_deleted"].format(code=display_code(code)))
     return redirect(url_for(".events"))
 
 
-def _event_with_activity(code: str) -> tuple[Event, Any]:
+def _event_with_activity(code: str) -> tuple[Event, Activity]:
     with db.session() as db_session:
-        event = find_event(db_session, code)
-        if event is None:
-            abort(404)
-        activity = activity_by_event(db_session).get(event.id)
+        event = _event_or_404(db_session, code)
+        activity = activity_by_event(db_session, event.id).get(event.id, Activity())
     return event, activity
 
 
-def _uploaded_deck(filename: str, content: bytes):
+def _event_or_404(db_session: Session, code: str) -> Event:
+    event = find_event(db_session, code)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _uploaded_deck(filename: str, content: bytes) -> Deck:
     # Only the last part of the name, printable characters only: it is shown and stored.
     name = "".join(c for c in filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] if c.isprintable())
     name = name[:120] or "deck.toml"
@@ -251,7 +257,7 @@ def _uploaded_deck(filename: str, content: bytes):
     return read_deck(content, name=name)
 
 
-def _deck_from_folder(name: str):
+def _deck_from_folder(name: str) -> Deck:
     known = {path.name: path for path in list_decks(current_app.config["DECKS_DIR"])}
     if name not in known:
         raise DeckError(name or "(none)", "deck", "pick a deck from the list or upload a file")
@@ -272,7 +278,6 @@ def _list_page(problem: str | None = None) -> str:
         activity=activity,
         comparable=sorted(deck for deck, n in events_per_deck.items() if n > 1),
         decks=[path.name for path in list_decks(current_app.config["DECKS_DIR"])],
-        base_url=public_base_url(),
         display_code=display_code,
         problem=problem,
     )
@@ -294,14 +299,8 @@ def _fingerprint(stored_hash: str) -> str:
     return hmac.new(key, stored_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _language() -> str:
-    from polling.views import page_language
-
-    return page_language(None)
-
-
 def _render(template: str, **context: Any) -> str:
-    language = _language()
+    language = page_language(None)
     return render_template(
         template, lang=language, t=strings(language), other=other_language(language), **context
     )
