@@ -106,6 +106,10 @@ def event_results(session: Session, event: Event, language: str | None = None) -
                     {"key": o.key, "label": o.labels.get(language) or o.labels.get(fallback, o.key)}
                     for o in statement.options
                 ],
+                "facts": [
+                    {key: _localised(fact[key], language, fallback) for key in ("text", "source")}
+                    for fact in statement.facts
+                ],
                 "rounds": rounds,
                 "shifts": [shift.as_dict() for shift in shifts],
             }
@@ -117,6 +121,10 @@ def event_results(session: Session, event: Event, language: str | None = None) -
             "language": language,
             "deck": event.deck_name,
             "created_at": _time(event.created_at),
+            "panel": [
+                {"name": member["name"], "role": _localised(member["role"], language, fallback)}
+                for member in event.panel
+            ],
         },
         "statements": statements,
         "votes": [{k: v for k, v in row.items() if k != "participant_id"} for row in rows],
@@ -252,7 +260,7 @@ def to_xlsx(results: dict[str, Any]) -> bytes:
         (
             "event",
             ("field", "value"),
-            [{"field": k, "value": v} for k, v in results["event"].items()],
+            [{"field": k, "value": _cell_text(v)} for k, v in results["event"].items()],
         ),
     )
     workbook.remove(workbook.active)
@@ -311,3 +319,18 @@ def render(results: dict[str, Any], fmt: str, table: str = "summary") -> str | b
 
 def _time(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
+
+
+def _localised(texts: dict[str, str], language: str, fallback: str) -> str:
+    """A deck text in the wanted language, else the deck's own (empty if it has neither)."""
+    return texts.get(language) or texts.get(fallback, "")
+
+
+def _cell_text(value: Any) -> Any:
+    """A value for a spreadsheet cell; the panel (a list) as "Name (role); ..."."""
+    if not isinstance(value, list):
+        return value
+    return "; ".join(
+        f"{member['name']} ({member['role']})" if member["role"] else member["name"]
+        for member in value
+    )

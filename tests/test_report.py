@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 
 from polling import charts
 from polling.cli import cli
@@ -157,6 +158,14 @@ def test_results_page_switches_to_english(app, clients):
     assert "We invest millions in AI" in html  # the deck's English statement
     assert "3 of 3 participants voted (100%)" in html
     assert "Shift from round 1 to round 2" in html
+
+
+def test_the_report_names_the_panel_and_gives_each_statements_facts(app, clients, deck):
+    html = results_page(app, clients.event, lang="en").get_data(as_text=True)
+    assert "Dr. Daniel Vijlbrief (Paediatrician, neonatologist, UMC Utrecht)" in html
+    fact = deck.statements[1].facts[0]
+    assert escape(fact.text["en"]) in html
+    assert escape(f"Source: {fact.source['en']}") in html
 
 
 def test_every_download_linked_from_the_results_page_works(app, clients):
