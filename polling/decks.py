@@ -150,16 +150,8 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
 def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PANEL_MEMBERS:
-        raise DeckError(
-            source, "panel", f"must be a list of 1 to {MAX_PANEL_MEMBERS} [[panel]] tables"
-        )
     members = []
-    for index, item in enumerate(raw, start=1):
-        where = f"panel[{index}]"
-        if not isinstance(item, dict):
-            raise DeckError(source, where, "must be a table")
-        _check_fields(item, {"name", "role"}, source, where)
+    for where, item in _tables(raw, {"name", "role"}, source, "panel", 1, MAX_PANEL_MEMBERS):
         name = _text(item.get("name"), language, source, f"{where}.name", single=True)
         role = _text(item["role"], language, source, f"{where}.role") if "role" in item else {}
         members.append(PanelMember(name=name[language], role=role))
@@ -169,14 +161,8 @@ def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:
 def _facts(raw: Any, language: str, source: str, where: str) -> tuple[DeckFact, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FACTS:
-        raise DeckError(source, where, f"must be a list of 1 to {MAX_FACTS} [[facts]] tables")
     facts = []
-    for index, item in enumerate(raw, start=1):
-        at = f"{where}[{index}]"
-        if not isinstance(item, dict):
-            raise DeckError(source, at, "must be a table")
-        _check_fields(item, {"text", "source"}, source, at)
+    for at, item in _tables(raw, {"text", "source"}, source, where, 1, MAX_FACTS):
         text = _text(item.get("text"), language, source, f"{at}.text")
         for lang, value in text.items():
             if len(value) > MAX_FACT_LENGTH:
@@ -218,14 +204,8 @@ def _options(raw: Any, language: str, source: str, where: str) -> tuple[DeckOpti
         if where == "options":
             return tuple(DeckOption(o["key"], dict(o["label"])) for o in DEFAULT_OPTIONS)
         return ()
-    if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_OPTIONS:
-        raise DeckError(source, where, f"must be a list of 2 to {MAX_OPTIONS} [[options]] tables")
-    options = []
-    for index, item in enumerate(raw, start=1):
-        at = f"{where}[{index}]"
-        if not isinstance(item, dict):
-            raise DeckError(source, at, "must be a table")
-        _check_fields(item, {"key", "label"}, source, at)
+    options: list[DeckOption] = []
+    for at, item in _tables(raw, {"key", "label"}, source, where, 2, MAX_OPTIONS):
         key = _key(item.get("key"), source, f"{at}.key")
         if any(option.key == key for option in options):
             raise DeckError(source, f"{at}.key", f"duplicate option key {key!r}")
@@ -233,6 +213,24 @@ def _options(raw: Any, language: str, source: str, where: str) -> tuple[DeckOpti
             DeckOption(key=key, labels=_text(item.get("label"), language, source, f"{at}.label"))
         )
     return tuple(options)
+
+
+def _tables(
+    raw: Any, fields: set[str], source: str, where: str, least: int, most: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """A TOML array of tables ([[options]], [[panel]], ...) of the allowed size and fields,
+    each with where it is in the deck."""
+    if not isinstance(raw, list) or not least <= len(raw) <= most:
+        name = where.rsplit(".", 1)[-1]
+        raise DeckError(source, where, f"must be a list of {least} to {most} [[{name}]] tables")
+    tables = []
+    for index, item in enumerate(raw, start=1):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise DeckError(source, at, "must be a table")
+        _check_fields(item, fields, source, at)
+        tables.append((at, item))
+    return tables
 
 
 def _key(value: Any, source: str, where: str) -> str:
