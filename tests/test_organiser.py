@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from polling import create_app, db
 from polling.cli import cli
-from polling.events import display_code
+from polling.decks import load_deck
+from polling.events import create_event, delete_event, display_code
 from polling.models import Event, OrganiserPassword, Participant, Round, Statement, Vote
 from polling.organiser import PasswordError, set_password
-from tests.conftest import app_settings, received
+from tests.conftest import PANEL_DECK, Clients, app_settings, received
 from tests.test_export import run_first_statement
 
 PASSWORD = "correct horse battery"
@@ -255,3 +256,19 @@ def test_events_of_one_deck_are_compared_side_by_side(app, organiser, clients):
     assert organiser.get("/organiser/compare?deck=nope.toml").status_code == 404
     outsider = app.test_client().get("/organiser/compare?deck=ai-in-de-zorg.toml")
     assert outsider.headers["Location"] == "/organiser/login"
+
+
+def test_deleting_an_event_cascades_on_postgres_too(tmp_path, postgres_url):
+    app = create_app({**app_settings(tmp_path), "DATABASE_URL": postgres_url})
+    with db.session() as session:
+        event = create_event(session, load_deck(PANEL_DECK))
+        other = create_event(session, load_deck(PANEL_DECK))
+    run_first_statement(Clients(app, event))
+    run_first_statement(Clients(app, other))
+    with db.session() as session:
+        delete_event(session, event.id)
+        assert session.scalars(select(Event.id)).all() == [other.id]
+        for model in (Participant, Vote, Statement):
+            rows = session.scalar(select(func.count()).select_from(model))
+            assert rows == {Participant: 3, Vote: 5, Statement: 4}[model], model
+    db.engine.dispose()
