@@ -144,19 +144,25 @@ def admin() -> None:
 
 
 @admin.command("set-password")
-@click.password_option(
-    "--password",
-    prompt="New organiser password",
-    help="Prompted (twice) when not given; piped input works too.",
+@click.option(
+    "--stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts).",
 )
-def admin_set_password(password: str) -> None:
+def admin_set_password(from_stdin: bool) -> None:
     """Set the password of the organiser area (/organiser); logins made with the old one end.
 
-    Only a salted hash is stored. POLLING_ADMIN_PASSWORD, when set, takes precedence.
+    Asked twice, not echoed; never an argument, which shell history and `ps` would show. Only
+    a salted hash is stored. POLLING_ADMIN_PASSWORD, when set, takes precedence.
     """
     from polling import db
     from polling.organiser import PasswordError, set_password
 
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New organiser password", hide_input=True, confirmation_prompt=True)
     app = _app()
     try:
         with db.session() as db_session:

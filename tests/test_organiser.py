@@ -222,6 +222,15 @@ def test_the_cli_sets_the_password(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert log_in(app.test_client(), PASSWORD).status_code == 302
 
+    scripted = runner.invoke(
+        cli,
+        ["admin", "set-password", "--stdin"],
+        input="a password from a script\n",
+        env=environment,
+    )
+    assert scripted.exit_code == 0, scripted.output
+    assert log_in(app.test_client(), "a password from a script").status_code == 302
+
 
 def test_guessing_the_password_is_slowed_down(app):
     with db.session() as session:
