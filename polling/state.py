@@ -26,6 +26,10 @@ class Snapshot:
     def for_role(self, role: str) -> dict[str, Any]:
         """The state as one role may see it."""
         payload = {**self.public, "results": None, "turnout": None}
+        statement = self.public["statement"]
+        if role == AUDIENCE and statement is not None:
+            # Context facts are for the projector; a full hall need not receive them each time.
+            payload["statement"] = {k: v for k, v in statement.items() if k != "facts"}
         if self.tally is not None:
             revealed, mode = self.public["revealed"], self.public["event"]["results_mode"]
             payload.update(tally_message(self.tally, role, revealed, mode))

@@ -123,6 +123,16 @@ def test_phones_get_one_state_per_moderator_action(clients):
     assert all(s["results"] is None for s in states)
 
 
+def test_context_facts_go_to_the_screens_not_to_every_phone(clients):
+    moderator, presenter, phone = clients.moderator(), clients.presenter(), clients.phone()
+    control(moderator, "next")
+    assert len(last_state(presenter)["statement"]["facts"]) == 3
+    assert len(last_state(moderator)["statement"]["facts"]) == 3
+    assert "facts" not in last_state(phone)["statement"]
+    reply = phone.emit("sync", {}, callback=True)
+    assert "facts" not in reply["state"]["statement"]
+
+
 def test_reconnecting_phone_gets_its_own_vote_back(app, clients):
     moderator = clients.moderator()
     control(moderator, "next", "open")
