@@ -60,10 +60,13 @@ class VoteWriter:
         # Guards `pending` between handlers and the writer (a green lock under eventlet).
         self.lock = threading.Lock()
         self.started = False
-        self.last_write = time.monotonic()  # when the last batch was written
+        # When the last vote came in: the server collects garbage once votes are quiet.
+        # (Joins do not count: a hall filling up is the time to freeze connected phones.)
+        self.last_vote = time.monotonic()
 
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
         """Record a vote; returns once it is committed, raises VotingError if refused."""
+        self.last_vote = time.monotonic()
         self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice))
 
     def join(self, event_id: int, token: str) -> int:
@@ -93,7 +96,6 @@ class VoteWriter:
                 batch, self.pending = self.pending, []
             if not batch:
                 continue
-            self.last_write = time.monotonic()
             try:
                 self.run_blocking(self._write_batch, batch)
             except Exception:  # never let the writer die: every waiting handler must wake
