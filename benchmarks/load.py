@@ -537,6 +537,16 @@ def count_library_logs() -> CountingHandler:
     return handler
 
 
+async def participant_cookie(http: Any, base: str, code: str) -> str:
+    """Open the vote page as a phone does, and return the participant cookie it sets."""
+    async with http.get(f"{base}/{code}") as response:
+        await response.read()
+        morsel = response.cookies.get("polling")
+        if response.status != 200 or morsel is None:
+            raise BenchError(f"GET /{code}: HTTP {response.status}")
+        return morsel.value
+
+
 class Worker:
     """One generator process: its share of the voters, on one asyncio loop."""
 
@@ -676,12 +686,7 @@ class Worker:
                 client = None
                 try:
                     async with asyncio.timeout(self.config["connect_timeout"]):
-                        async with http.get(f"{base}/{code}") as response:
-                            await response.read()
-                            morsel = response.cookies.get("polling")
-                            if response.status != 200 or morsel is None:
-                                raise BenchError(f"GET /{code}: HTTP {response.status}")
-                            cookie = morsel.value
+                        cookie = await participant_cookie(http, base, code)
                         client = socketio.AsyncClient(
                             handle_sigint=False,
                             reconnection_delay=0.5,

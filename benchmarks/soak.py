@@ -238,12 +238,7 @@ class Soak:
         started = time.monotonic()
         try:
             async with self.join_slots, asyncio.timeout(args.connect_timeout):
-                async with self.http.get(f"{self.base}/{self.code}") as response:
-                    await response.read()
-                    morsel = response.cookies.get("polling")
-                    if response.status != 200 or morsel is None:
-                        raise BenchError(f"GET /code: HTTP {response.status}")
-                    cookie = morsel.value
+                cookie = await load.participant_cookie(self.http, self.base, self.code)
                 client = socketio.AsyncClient(
                     handle_sigint=False, reconnection_delay=0.5, reconnection_delay_max=5
                 )

@@ -242,10 +242,22 @@ def shift_chart(
     )
 
 
-def comparison_svg(table: Mapping[str, Any], event_labels: Sequence[str], summary: str) -> str:
+def comparison_chart(
+    table: Mapping[str, Any], event_labels: Sequence[str], t: Mapping[str, str]
+) -> str:
     """One statement's round across events (`polling.compare.compare_tables`): a bar per
     event, split by option as shares of its votes, with the option labels as a legend."""
     options = table["options"]
+    per_event = []
+    for position, label in enumerate(event_labels):
+        cells = [
+            f"{option['label']} {cell['percent']}% ({cell['votes']})"
+            for option in options
+            if (cell := option["events"][position])
+        ]
+        per_event.append(f"{label}: {', '.join(cells) or '–'}")
+    round_label = t["round"].format(n=table["round"])
+    summary = f"{table['statement']} ({round_label}): " + "; ".join(per_event)
     label_width = _label_width(event_labels)
     value_width = 90
     track_x = label_width + 12

@@ -193,24 +193,10 @@ def compare() -> str | Response:
         results = [export.event_results(db_session, event) for event in found]
     labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
     tables = compare_tables(compare_rows(results))
-    round_label = strings(page_language(None))["round"]
+    text = strings(page_language(None))
     for table in tables:
-        summary = _comparison_summary(table, labels, round_label.format(n=table["round"]))
-        table["chart"] = charts.comparison_svg(table, labels, summary)
+        table["chart"] = charts.comparison_chart(table, labels, text)
     return _render("organiser_compare.html", deck=deck_name, labels=labels, tables=tables)
-
-
-def _comparison_summary(table: dict[str, Any], labels: list[str], round_label: str) -> str:
-    """What a screen reader says for a comparison chart: every number of it."""
-    per_event = []
-    for position, label in enumerate(labels):
-        cells = [
-            f"{option['label']} {cell['percent']}% ({cell['votes']})"
-            for option in table["options"]
-            if (cell := option["events"][position])
-        ]
-        per_event.append(f"{label}: {', '.join(cells) or '–'}")
-    return f"{table['statement']} ({round_label}): " + "; ".join(per_event)
 
 
 @bp.get("/events/<code:code>/delete")

@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["code"] = CodeConverter
     app.register_blueprint(bp)
     app.after_request(security_headers)
-    for status in (400, 403, 404, 413, 429):
+    for status in ERROR_TEXTS:
         app.register_error_handler(status, lambda error: _error_page(error.code))
 
 
@@ -263,6 +263,21 @@ def page_language(event: Event | None) -> str:
     return pick_language(session.get("lang"), event.language if event else "nl")
 
 
+# The heading and sentence of each error page (keys of polling.i18n), by HTTP status.
+ERROR_TEXTS = {
+    400: ("bad_request_title", "bad_request_text"),
+    403: ("forbidden_title", "forbidden_text"),
+    404: ("error_title", "join_prompt"),
+    413: ("too_large_title", "too_large_text"),
+    429: ("too_many_title", "too_many_text"),
+}
+
+
 def _error_page(status: int) -> tuple[str, int]:
     language = page_language(None)
-    return render_template("error.html", lang=language, t=strings(language), status=status), status
+    text = strings(language)
+    title, sentence = ERROR_TEXTS[status]
+    page = render_template(
+        "error.html", lang=language, t=text, title=text[title], sentence=text[sentence]
+    )
+    return page, status
