@@ -354,9 +354,9 @@ def cookie_token(cookie: str) -> str | None:
 
 
 def token_digest(event_id: int, token: str) -> str:
-    """How the server stores a phone (polling.voting.token_digest), with a copy to fall back on."""
+    """How the server stores a phone (polling.domain.voting.token_digest), with a fallback copy."""
     try:
-        from polling.voting import token_digest as server_digest
+        from polling.domain.voting import token_digest as server_digest
     except Exception:
         return hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
     return server_digest(event_id, token)

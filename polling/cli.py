@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from polling.config import load_settings
-from polling.server import PATCH_FIRST
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,9 +22,12 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["serve"]:
-        boot = PATCH_FIRST[load_settings()["ASYNC_MODE"]]
-        if boot:
-            start = f"{boot}\nfrom polling.cli import cli\ncli.main(prog_name='polling')"
+        async_mode = load_settings()["ASYNC_MODE"]
+        if async_mode != "threading":
+            start = (
+                f"from polling.runtime import patch_first\npatch_first({async_mode!r})\n"
+                "from polling.cli import cli\ncli.main(prog_name='polling')"
+            )
             os.execv(sys.executable, [sys.executable, "-c", start, *args])
     cli.main(args=args, prog_name="polling")
 
@@ -47,12 +49,12 @@ def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: 
     Without options it reopens the latest event of the default deck (or creates one), so a
     restart in the middle of a panel continues where it was.
     """
-    from polling import server
-    from polling.qr import qr_text
-    from polling.urls import default_public_url
+    from polling import runtime
+    from polling.web.qr import qr_text
+    from polling.web.urls import default_public_url
 
     app = _create_app()
-    listener = server.listen(app.config["ASYNC_MODE"], host, port)
+    listener = runtime.listen(app.config["ASYNC_MODE"], host, port)
     bound_port = listener.getsockname()[1]
     if not app.config.get("PUBLIC_URL"):
         app.config["PUBLIC_URL"] = default_public_url(host, bound_port)
@@ -65,7 +67,7 @@ def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: 
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Listening on http://{shown}:{bound_port} - press Ctrl+C to stop.", err=True)
     with contextlib.suppress(KeyboardInterrupt):
-        server.serve(app, listener)
+        runtime.serve(app, listener)
 
 
 @cli.command()
@@ -89,8 +91,8 @@ def _purge(days: int, dry_run: bool = False) -> None:
     from datetime import timedelta
 
     from polling import db
-    from polling.events import display_code
-    from polling.retention import purge as purge_events
+    from polling.domain.events import display_code
+    from polling.domain.retention import purge as purge_events
 
     with db.session() as db_session:
         report = purge_events(db_session, timedelta(days=days), dry_run=dry_run)
@@ -157,7 +159,7 @@ def admin_set_password(from_stdin: bool) -> None:
     a salted hash is stored. POLLING_ADMIN_PASSWORD, when set, takes precedence.
     """
     from polling import db
-    from polling.organiser import PasswordError, set_password
+    from polling.web.organiser import PasswordError, set_password
 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -186,7 +188,7 @@ def event() -> None:
 def event_create(deck: Path, results: str | None, as_json: bool) -> None:
     """Create an event from a deck file and print its URLs."""
     from polling import db
-    from polling.events import create_event
+    from polling.domain.events import create_event
 
     app = _app()
     loaded = _load_deck(deck)
@@ -206,7 +208,7 @@ def event_create(deck: Path, results: str | None, as_json: bool) -> None:
 def event_list(as_json: bool) -> None:
     """List all events, newest first."""
     from polling import db
-    from polling.events import display_code, list_events
+    from polling.domain.events import display_code, list_events
 
     app = _app()
     base = _base_url(app)
@@ -251,8 +253,9 @@ def event_list(as_json: bool) -> None:
 )
 def export_command(code: str, fmt: str, table: str, output: Path | None) -> None:
     """Export the results of the event with join code CODE."""
-    from polling import db, export
-    from polling.events import find_event
+    from polling import db
+    from polling.domain.events import find_event
+    from polling.reports import document, formats
 
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         raise click.ClickException("xlsx is a binary file: give -o FILE (or redirect the output)")
@@ -261,7 +264,7 @@ def export_command(code: str, fmt: str, table: str, output: Path | None) -> None
         found = find_event(db_session, code)
         if found is None:
             raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
-        body = export.render(export.event_results(db_session, found), fmt, table)
+        body = formats.render(document.event_results(db_session, found), fmt, table)
     if isinstance(body, bytes):
         if output is None:
             sys.stdout.buffer.write(body)
@@ -283,9 +286,10 @@ def compare_command(codes: tuple[str, ...], as_json: bool) -> None:
 
     With one CODE: every event of that event's deck, oldest first. With several: those.
     """
-    from polling import db, export
-    from polling.compare import compare_rows, events_with_deck
-    from polling.events import find_event
+    from polling import db
+    from polling.domain.events import find_event
+    from polling.reports import document
+    from polling.reports.compare import compare_rows, events_with_deck
 
     _app()
     with db.session() as db_session:
@@ -302,7 +306,7 @@ def compare_command(codes: tuple[str, ...], as_json: bool) -> None:
             )
         if len(found) == 1:
             found = events_with_deck(db_session, found[0].deck_name)
-        results = [export.event_results(db_session, event) for event in found]
+        results = [document.event_results(db_session, event) for event in found]
     rows = compare_rows(results)
     events = [result["event"] for result in results]
     if as_json:
@@ -352,7 +356,7 @@ def _create_app(config: dict | None = None, *, check_schema: bool = True):
 
 
 def _load_deck(path: Path):
-    from polling.decks import DeckError, load_deck
+    from polling.domain.decks import DeckError, load_deck
 
     try:
         return load_deck(path)
@@ -362,7 +366,7 @@ def _load_deck(path: Path):
 
 def _event_to_serve(app, deck: Path | None, code: str | None, new_event: bool):
     from polling import db
-    from polling.events import create_event, find_event, latest_event_for_deck
+    from polling.domain.events import create_event, find_event, latest_event_for_deck
 
     with db.session() as db_session:
         if code is not None:
@@ -379,13 +383,13 @@ def _event_to_serve(app, deck: Path | None, code: str | None, new_event: bool):
 
 
 def _base_url(app) -> str:
-    from polling.urls import default_public_url
+    from polling.web.urls import default_public_url
 
     return (app.config.get("PUBLIC_URL") or default_public_url("0.0.0.0", 5000)).rstrip("/")
 
 
 def _event_json(base: str, item) -> dict[str, str]:
-    from polling.urls import join_url, moderator_url, presenter_url
+    from polling.web.urls import join_url, moderator_url, presenter_url
 
     return {
         "code": item.code,
@@ -399,7 +403,7 @@ def _event_json(base: str, item) -> dict[str, str]:
 
 
 def _print_urls(base: str, item) -> None:
-    from polling.events import display_code
+    from polling.domain.events import display_code
 
     urls = _event_json(base, item)
     click.echo(f"Event:      {urls['title']}  (code {display_code(item.code)})")

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from polling.runtime import ASYNC_MODES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
@@ -65,8 +67,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             except ValueError as error:
                 raise SystemExit(f"{variable}={value!r} is not valid: {error}") from None
     settings.update(overrides or {})
-    if settings["ASYNC_MODE"] not in ("eventlet", "gevent", "threading"):
-        raise SystemExit("POLLING_ASYNC_MODE must be 'eventlet', 'gevent' or 'threading'")
+    if settings["ASYNC_MODE"] not in ASYNC_MODES:
+        raise SystemExit(f"POLLING_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
     if settings["RESULTS_MODE"] not in ("hidden", "live"):
         raise SystemExit("POLLING_RESULTS_MODE must be 'hidden' or 'live'")
     return settings

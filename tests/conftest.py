@@ -10,9 +10,9 @@ from flask_socketio import SocketIOTestClient
 
 from polling import create_app, db, socketio
 from polling.config import PROJECT_ROOT
-from polling.decks import Deck, load_deck
-from polling.events import create_event
-from polling.models import Event
+from polling.domain.decks import Deck, load_deck
+from polling.domain.events import create_event
+from polling.domain.models import Event
 from tests.services import postgres_url, redis_url  # noqa: F401 - fixtures for every test
 
 PANEL_DECK = PROJECT_ROOT / "statements" / "ai-in-de-zorg.toml"

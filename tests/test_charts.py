@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from polling.charts import chart_file, is_chart_file, round_chart, shift_chart
-from polling.i18n import strings
-from polling.shift import opinion_shift
+from polling.reports.charts import chart_file, is_chart_file, round_chart, shift_chart
+from polling.reports.shift import opinion_shift
+from polling.web.i18n import strings
 
 SVG = "{http://www.w3.org/2000/svg}"
 NL = strings("nl")

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from polling import db
 from polling.cli import cli
-from polling.compare import compare_rows
-from polling.decks import parse_deck
-from polling.events import create_event
+from polling.domain.decks import parse_deck
+from polling.domain.events import create_event
+from polling.reports.compare import compare_rows
 from tests.conftest import Clients, control, last_state
 from tests.test_export import run_first_statement
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from polling.decks import DeckError, list_decks, load_deck
+from polling.domain.decks import DeckError, list_decks, load_deck
 from tests.conftest import PANEL_DECK
 
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from polling import db, socketio
-from polling.limits import Limits, RateLimit
-from polling.models import Event, Participant, Vote
-from polling.organiser import set_password
+from polling.domain.limits import Limits, RateLimit
+from polling.domain.models import Event, Participant, Vote
+from polling.web.organiser import set_password
 from tests.conftest import control, last_state
 
 # JSON as a client can send it: nested junk, huge numbers, long and odd strings.

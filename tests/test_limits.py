@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from polling import socketio
-from polling.limits import RateLimit
+from polling.domain.limits import RateLimit
 from tests.conftest import control, last_state, received
 
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from polling import create_app, db
 from polling.cli import cli
-from polling.decks import load_deck
-from polling.events import create_event, delete_event, display_code
-from polling.models import Event, OrganiserPassword, Participant, Round, Statement, Vote
-from polling.organiser import PasswordError, set_password
+from polling.domain.decks import load_deck
+from polling.domain.events import create_event, delete_event, display_code
+from polling.domain.models import Event, OrganiserPassword, Participant, Round, Statement, Vote
+from polling.web.organiser import PasswordError, set_password
 from tests.conftest import PANEL_DECK, Clients, app_settings, received
 from tests.test_export import run_first_statement
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polling.views import CONTENT_SECURITY_POLICY
+from polling.web.pages import CONTENT_SECURITY_POLICY
 
 
 def test_typing_the_code_with_a_space_opens_the_vote_page(app, event):
@@ -64,7 +64,7 @@ def test_presenter_shows_join_url_code_and_qr(app, event):
 
 
 def test_qr_code_encodes_the_public_join_url(app, event):
-    from polling.qr import qr_svg
+    from polling.web.qr import qr_svg
 
     expected = qr_svg(f"http://polling.test/{event.code}")
     assert app.test_client().get(f"/{event.code}/qr.svg").get_data(as_text=True) == expected

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
-from polling import charts
 from polling.cli import cli
-from polling.export import to_xlsx
+from polling.reports import charts
+from polling.reports.formats import to_xlsx
 from tests.conftest import control, last_state
 from tests.services import REQUIRED
 from tests.test_export import download, run_first_statement

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from polling import db
 from polling.cli import cli
-from polling.models import Participant, RoundArchive, Vote, utcnow
-from polling.retention import purge
+from polling.domain.models import Participant, RoundArchive, Vote, utcnow
+from polling.domain.retention import purge
 from tests.test_export import download, run_first_statement
 
 

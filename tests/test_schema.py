@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from polling import create_app, db, schema
 from polling.cli import cli
-from polling.db import Base
+from polling.database import Base
 from polling.schema import SchemaError
 from tests.conftest import app_settings
 from tests.test_export import download
@@ -90,7 +90,7 @@ def test_upgrade_keeps_every_event_vote_and_archived_count(tmp_path):
 
     app = create_app(settings)
     with db.session() as session:
-        from polling.events import list_events
+        from polling.domain.events import list_events
 
         purged, kept = sorted(list_events(session), key=lambda event: event.id)
     for event, votes in ((purged, 0), (kept, 5)):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from polling.shift import opinion_shift, statement_shifts
+from polling.reports.shift import opinion_shift, statement_shifts
 
 OPTIONS = ("agree", "disagree")
 
 
 def votes(statement: str, round_: int, **choices: str) -> list[dict]:
-    """Rows as polling.export.event_results gives them: participant -> choice."""
+    """Rows as polling.document.event_results gives them: participant -> choice."""
     return [
         {"participant": who, "statement_key": statement, "round": round_, "choice": choice}
         for who, choice in choices.items()

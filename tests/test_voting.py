@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from polling import create_app, db
-from polling.models import Event, Vote
-from polling.state import current_tally, snapshot
-from polling.voting import VotingError, cast_vote, control, join
+from polling.domain.models import Event, Vote
+from polling.domain.state import current_tally, snapshot
+from polling.domain.voting import VotingError, cast_vote, control, join
 from tests.conftest import app_settings
 
 
@@ -92,7 +92,7 @@ def test_vote_on_a_statement_no_longer_on_screen_is_refused(event):
 
 
 def test_a_participant_of_another_event_cannot_vote_in_this_one(app, deck, event):
-    from polling.events import create_event
+    from polling.domain.events import create_event
 
     with db.session() as session:
         other = create_event(session, deck)
@@ -178,8 +178,8 @@ def test_state_survives_a_restart(tmp_path, event):
 
 
 def test_events_keep_their_statements_when_the_deck_changes(tmp_path, app):
-    from polling.decks import load_deck
-    from polling.events import create_event
+    from polling.domain.decks import load_deck
+    from polling.domain.events import create_event
 
     path = tmp_path / "deck.toml"
     path.write_text('title = "T"\nlanguage = "en"\n[[statements]]\nkey = "a"\nstatement = "Old"\n')
@@ -192,7 +192,7 @@ def test_events_keep_their_statements_when_the_deck_changes(tmp_path, app):
 
 
 def test_phone_identity_is_per_event_and_stores_no_token(event):
-    from polling.models import Participant
+    from polling.domain.models import Participant
 
     first = participant(event.id, "secret-token")
     assert participant(event.id, "secret-token") == first

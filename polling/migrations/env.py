@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from polling import models  # noqa: F401 - registers the tables on Base.metadata
-from polling.db import Base
+from polling.database import Base
+from polling.domain import models  # noqa: F401 - registers the tables on Base.metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from polling.decks import load_deck
-from polling.events import display_code
+from polling.domain.decks import load_deck
+from polling.domain.events import display_code
 from tests.browser.helpers import (
     PROJECT_ROOT,
     axe_check,

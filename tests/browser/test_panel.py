@@ -12,8 +12,8 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from polling.decks import load_deck
-from polling.events import display_code
+from polling.domain.decks import load_deck
+from polling.domain.events import display_code
 from tests.browser.helpers import (
     PROJECT_ROOT,
     PROJECTOR,

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from polling import voting
-from polling.voting import VotingError
+from polling.domain import voting
+from polling.domain.voting import VotingError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class VoteWriter:
 
     `run_blocking(function, *args)` runs a function on an OS thread and waits for it without
     blocking the event loop; `create_event`, `sleep` and `start_task` come from the async
-    mode in use (see `polling.server` and `polling.realtime`).
+    mode in use (see `polling.runtime` and `polling.realtime.handlers`).
     """
 
     engine: Engine

@@ -1,7 +1,7 @@
 """The rules of an event: joining, casting a vote, and the moderator's actions.
 
 Moderator actions validate, write and commit here; votes and joins are written here but
-committed in groups by `polling.vote_writer`. Callers broadcast only after the commit.
+committed in groups by `polling.realtime.vote_writer`. Callers broadcast only after the commit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from polling.models import (
+from polling.domain.models import (
     STATEMENT,
     Event,
     Participant,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, String, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from polling.db import Base
+from polling.database import Base
 
 LOBBY = "lobby"
 STATEMENT = "statement"
@@ -28,7 +28,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: use polling.models.utcnow()")
+            raise ValueError("naive datetime: use polling.domain.models.utcnow()")
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -176,7 +176,7 @@ class Vote(Base):
 
 
 class RoundArchive(Base):
-    """The counts of a round whose raw votes retention deleted (see polling.retention).
+    """The counts of a round whose raw votes retention deleted (see polling.domain.retention).
 
     Results, exports and screens read a round's counts from here once it exists: the event's
     record stays, while nothing per participant does.
@@ -193,7 +193,7 @@ class RoundArchive(Base):
 
 
 class OrganiserPassword(Base):
-    """The organiser area's password, as a salted scrypt hash (one row; see polling.organiser).
+    """The organiser area's password, as a salted scrypt hash (one row; see polling.web.organiser).
 
     POLLING_ADMIN_PASSWORD, when set, takes its place and is never stored.
     """

@@ -168,7 +168,7 @@ def round_chart(
     *,
     caption: bool = False,
 ) -> str:
-    """The bar chart of one round of a statement, from `polling.export.event_results`."""
+    """The bar chart of one round of a statement, from `polling.document.event_results`."""
     title = t["chart_round_title"].format(n=statement["position"], round=round_["number"])
     bars = [
         Bar(o["label"], round_["counts"][o["key"]], round_["percentages"][o["key"]])
@@ -187,7 +187,7 @@ def shift_chart(
     *,
     caption: bool = False,
 ) -> str:
-    """The Sankey-like chart of one shift (`polling.shift.Shift.as_dict`): round N on the
+    """The Sankey-like chart of one shift (`polling.reports.shift.Shift.as_dict`): round N on the
     left, round N+1 on the right, "did not vote" as a grey node on either side."""
     labels = {o["key"]: o["label"] for o in statement["options"]}
     keys = list(shift["options"])
@@ -245,7 +245,7 @@ def shift_chart(
 def comparison_chart(
     table: Mapping[str, Any], event_labels: Sequence[str], t: Mapping[str, str]
 ) -> str:
-    """One statement's round across events (`polling.compare.compare_tables`): a bar per
+    """One statement's round across events (`polling.reports.compare.compare_tables`): a bar per
     event, split by option as shares of its votes, with the option labels as a legend."""
     options = table["options"]
     per_event = []

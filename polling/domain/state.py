@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from polling.events import PRESENTER, display_code
-from polling.models import Event, Option, Round, RoundArchive, Statement, Vote
-from polling.tally import Tally, make_tally
-from polling.voting import count_participants
+from polling.domain.events import PRESENTER, display_code
+from polling.domain.models import Event, Option, Round, RoundArchive, Statement, Vote
+from polling.domain.tally import Tally, make_tally
+from polling.domain.voting import count_participants
 
 AUDIENCE = "audience"
 

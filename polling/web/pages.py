@@ -18,8 +18,8 @@ from flask import (
 )
 from werkzeug.routing import BaseConverter
 
-from polling import charts, db, export
-from polling.events import (
+from polling import db
+from polling.domain.events import (
     MODERATOR,
     PRESENTER,
     display_code,
@@ -27,10 +27,11 @@ from polling.events import (
     normalise_code,
     role_for_key,
 )
-from polling.i18n import other_language, pick_language, strings
-from polling.models import Event
-from polling.qr import qr_svg
-from polling.urls import display_url, join_url, public_base_url
+from polling.domain.models import Event
+from polling.reports import charts, document, formats
+from polling.web.i18n import other_language, pick_language, strings
+from polling.web.qr import qr_svg
+from polling.web.urls import display_url, join_url, public_base_url
 
 bp = Blueprint("pages", __name__)
 
@@ -186,7 +187,7 @@ def qr(code: str) -> Response:
 
 @bp.get("/<code:code>/export/<name>")
 def download(code: str, name: str) -> Response:
-    """A results file, or one chart as SVG or PNG (see polling.charts.chart_file), for the
+    """A results file, or one chart as SVG or PNG (see polling.reports.charts.chart_file), for the
     moderator key only."""
     event = event_or_404(code)
     require_key(event, (MODERATOR,))
@@ -194,10 +195,10 @@ def download(code: str, name: str) -> Response:
         abort(404)
     with db.session() as db_session:
         event = db_session.merge(event)
-        results = export.event_results(db_session, event)
+        results = document.event_results(db_session, event)
     if name in DOWNLOADS:
         fmt, table, mimetype = DOWNLOADS[name]
-        body = export.render(results, fmt, table)
+        body = formats.render(results, fmt, table)
     else:
         body, mimetype = charts.chart_file(results, name, strings(event.language)), "image/svg+xml"
         if body is None:
@@ -237,7 +238,7 @@ def healthz() -> dict[str, str]:
 
 def require_key(event: Event, roles: tuple[str, ...]) -> str:
     """The ?key= of the request if it is one of these roles' keys; else 403, or 429 once an
-    event has seen too many wrong keys (see polling.limits)."""
+    event has seen too many wrong keys (see polling.domain.limits)."""
     key = request.args.get("key", "")
     if role_for_key(event, key) in roles:
         return key
@@ -263,7 +264,7 @@ def page_language(event: Event | None) -> str:
     return pick_language(session.get("lang"), event.language if event else "nl")
 
 
-# The heading and sentence of each error page (keys of polling.i18n), by HTTP status.
+# The heading and sentence of each error page (keys of polling.web.i18n), by HTTP status.
 ERROR_TEXTS = {
     400: ("bad_request_title", "bad_request_text"),
     403: ("forbidden_title", "forbidden_text"),

@@ -1,4 +1,4 @@
-"""Socket.IO: who is connected to which event in which role, and what they are sent.
+"""Socket.IO handlers: who is connected to which event in which role, and what they may do.
 
 Handlers are thin: check who is asking, validate the payload, call a domain function
 (which commits), then broadcast. Rooms per event and role decide who sees what.
@@ -9,19 +9,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from polling import db, events, socketio, state, voting
-from polling.events import MODERATOR, PRESENTER
-from polling.limits import Limits, default_limits
-from polling.models import Event
-from polling.server import blocking_runner
-from polling.state import AUDIENCE
-from polling.vote_writer import VoteWriter
-
-ROLES = (AUDIENCE, PRESENTER, MODERATOR)
-SCREENS = (PRESENTER, MODERATOR)
+from polling import db, socketio
+from polling.domain import events, state, voting
+from polling.domain.events import MODERATOR
+from polling.domain.limits import Limits
+from polling.domain.models import Event
+from polling.domain.state import AUDIENCE
+from polling.realtime.broadcast import ROLES, SCREENS, TallyPublisher, broadcast_state, room
+from polling.realtime.vote_writer import VoteWriter
 
 
 @dataclass(frozen=True)
@@ -32,24 +30,6 @@ class Identity:
     role: str
     can_control: bool
     participant_id: int | None = None
-
-
-def room(event_id: int, role: str) -> str:
-    """The room of one role in one event."""
-    return f"event-{event_id}-{role}"
-
-
-def init_app(app: Flask) -> None:
-    """Give the app its tally publisher and vote writer (one of each per process)."""
-    app.extensions["polling_tallies"] = TallyPublisher(app)
-    app.extensions["polling_limits"] = default_limits()
-    app.extensions["polling_writer"] = VoteWriter(
-        engine=db.dedicated_engine(),
-        run_blocking=blocking_runner(app.config["ASYNC_MODE"]),
-        create_event=socketio.server.eio.create_event,
-        sleep=socketio.sleep,
-        start_task=socketio.start_background_task,
-    )
 
 
 def error(code: str, message: str) -> dict[str, Any]:
@@ -138,25 +118,6 @@ def on_control(data: Any = None) -> dict[str, Any]:
     return {"ok": True}
 
 
-def broadcast_state(event_id: int, roles: tuple[str, ...] = ROLES) -> None:
-    """Send the new state once to each role's room of the event."""
-    with db.session() as db_session:
-        event = db_session.get(Event, event_id)
-        if event is None:
-            return
-        current = state.snapshot(db_session, event)
-    for role in roles:
-        socketio.emit("state", current.for_role(role), to=room(event_id, role))
-
-
-def event_deleted(event_id: int) -> None:
-    """Tell an event's open pages that it is gone (they reload to a "not found"), and stop
-    sending them anything."""
-    for role in ROLES:
-        socketio.emit("event_deleted", {}, to=room(event_id, role))
-        socketio.close_room(room(event_id, role))
-
-
 def _authenticate(auth: Any) -> Identity:
     if not isinstance(auth, dict):
         raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
@@ -224,49 +185,3 @@ def _tallies() -> TallyPublisher:
 
 def _writer() -> VoteWriter:
     return current_app.extensions["polling_writer"]
-
-
-class TallyPublisher:
-    """Sends tallies to the presenter and moderator rooms, a few times a second at most.
-
-    It remembers only *which* events have new votes; the counts always come from the
-    database, so every process sends the same numbers.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.interval: float = app.config["TALLY_INTERVAL"]
-        self.pending: set[int] = set()
-        self.running = False
-
-    def vote_committed(self, event_id: int) -> None:
-        """Note that an event has a new vote; publish now or at the next tick."""
-        if self.interval <= 0:
-            self.publish(event_id)
-            return
-        self.pending.add(event_id)
-        if not self.running:
-            self.running = True
-            socketio.start_background_task(self._run)
-
-    def _run(self) -> None:
-        while True:
-            socketio.sleep(self.interval)
-            due, self.pending = self.pending, set()
-            for event_id in due:
-                try:
-                    self.publish(event_id)
-                except Exception:  # a failed tick must not stop later ones
-                    self.app.logger.exception("publishing the tally of event %s failed", event_id)
-
-    def publish(self, event_id: int) -> None:
-        """Send the current round's tally to the presenter and moderator rooms."""
-        with self.app.app_context(), db.session() as db_session:
-            event = db_session.get(Event, event_id)
-            tally = state.current_tally(db_session, event_id)
-            if event is None or tally is None:
-                return
-            revealed, mode = event.results_revealed, event.results_mode
-        for role in (PRESENTER, MODERATOR):
-            message = state.tally_message(tally, role, revealed, mode)
-            socketio.emit("tally", message, to=room(event_id, role))

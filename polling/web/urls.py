@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 
-from polling.models import Event
+from polling.domain.models import Event
 
 
 def lan_address() -> str:

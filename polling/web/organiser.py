@@ -32,10 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from polling import charts, db, export, realtime
-from polling.compare import compare_rows, compare_tables, events_with_deck
-from polling.decks import Deck, DeckError, list_decks, load_deck, read_deck
-from polling.events import (
+from polling import db, realtime
+from polling.domain.decks import Deck, DeckError, list_decks, load_deck, read_deck
+from polling.domain.events import (
     Activity,
     activity_by_event,
     create_event,
@@ -44,10 +43,12 @@ from polling.events import (
     find_event,
     list_events,
 )
-from polling.i18n import other_language, strings
-from polling.models import Event, OrganiserPassword, utcnow
-from polling.server import blocking_runner
-from polling.views import page_language
+from polling.domain.models import Event, OrganiserPassword, utcnow
+from polling.reports import charts, document
+from polling.reports.compare import compare_rows, compare_tables, events_with_deck
+from polling.runtime import blocking_runner
+from polling.web.i18n import other_language, strings
+from polling.web.pages import page_language
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -190,7 +191,7 @@ def compare() -> str | Response:
         found = events_with_deck(db_session, deck_name)
         if not found:
             abort(404)
-        results = [export.event_results(db_session, event) for event in found]
+        results = [document.event_results(db_session, event) for event in found]
     labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
     tables = compare_tables(compare_rows(results))
     text = strings(page_language(None))

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from polling.decks import Deck
-from polling.models import Event, Option, Participant, Round, Statement, Vote
+from polling.domain.decks import Deck
+from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 
 CODE_LENGTH = 6
 PRESENTER = "presenter"

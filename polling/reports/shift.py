@@ -80,7 +80,7 @@ def opinion_shift(
     """Compare round `before` with round `after` of one statement, participant by participant.
 
     `votes` are rows with `participant`, `statement_key`, `round` and `choice`, as
-    `polling.export.event_results` gives them (other statements and rounds are ignored). The
+    `polling.document.event_results` gives them (other statements and rounds are ignored). The
     participant may be any hashable identity: the export's pseudonym or a database id.
     """
     first = _choices(votes, statement_key, before)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polling.models import Event
+from polling.domain.models import Event
 
 
 def events_with_deck(session: Session, deck_name: str) -> list[Event]:
@@ -26,7 +26,7 @@ def events_with_deck(session: Session, deck_name: str) -> list[Event]:
 
 def compare_rows(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per statement, round and option, with that option's votes and percent in each
-    event (`polling.export.event_results` documents, in the order given), then one row with
+    event (`polling.document.event_results` documents, in the order given), then one row with
     the voters per event (option None). Statements in the order of the first event that has
     them."""
     statements: dict[str, dict[str, Any]] = {}

@@ -14,12 +14,13 @@ from typing import Any
 from flask import Blueprint, Flask, render_template
 from markupsafe import Markup
 
-from polling import charts, db, export
-from polling.events import MODERATOR, display_code
-from polling.i18n import other_language, strings
+from polling import db
+from polling.domain.events import MODERATOR, display_code
+from polling.reports import charts, document
+from polling.web.i18n import other_language, strings
 
 # The pages' own checks, shared so that every page of an event refuses a wrong key alike.
-from polling.views import event_or_404, page_language, require_key
+from polling.web.pages import event_or_404, page_language, require_key
 
 bp = Blueprint("results", __name__)
 
@@ -37,7 +38,7 @@ def results_page(code: str) -> str:
     key = require_key(event, (MODERATOR,))
     language = page_language(event)
     with db.session() as db_session:
-        results = export.event_results(db_session, db_session.merge(event), language)
+        results = document.event_results(db_session, db_session.merge(event), language)
     text = strings(language)
     return render_template(
         "results.html",

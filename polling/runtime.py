@@ -1,4 +1,7 @@
-"""Running the server process: the one module that knows which async library is underneath."""
+"""Running the server process: the one module that knows which async library is underneath.
+
+It imports only the standard library at the top, so `patch_first` can run before anything else.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +13,27 @@ from typing import Any
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 
-# Code that must run first in a server process, before anything imports threading or socket.
-# (The deprecation notice is eventlet's own; we chose it knowingly, see docs/deployment.md.)
-PATCH_FIRST = {
-    "eventlet": (
-        "import warnings\n"
-        "warnings.filterwarnings('ignore', message=r'\\s*Eventlet is deprecated')\n"
-        "import eventlet\n"
-        "eventlet.monkey_patch()"
-    ),
-    "gevent": "from gevent import monkey\nmonkey.patch_all()",
-    "threading": "",
-}
+
+def patch_first(async_mode: str) -> None:
+    """Patch the standard library for eventlet or gevent; call it before anything imports
+    threading, socket, Flask or SQLAlchemy (`polling serve` and `wsgi.py` do, first thing).
+
+    The deprecation notice silenced here is eventlet's own; we chose it knowingly, see
+    docs/deployment.md.
+    """
+    if async_mode == "eventlet":
+        import warnings
+
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif async_mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
 # Phones arrive in bursts when the QR code goes up: keep room for them in the accept queue.
 LISTEN_BACKLOG = 2048
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from polling.models import Event, Participant, Round, RoundArchive, Statement, Vote, utcnow
-from polling.state import vote_counts
+from polling.domain.models import Event, Participant, Round, RoundArchive, Statement, Vote, utcnow
+from polling.domain.state import vote_counts
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polling.decks import LANGUAGES
+from polling.domain.decks import LANGUAGES
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {

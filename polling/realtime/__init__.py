@@ -1,0 +1,27 @@
+"""The real-time channel: Socket.IO handlers, the broadcasts to rooms, the group-commit writer."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from polling import db, socketio
+from polling.domain.limits import default_limits
+from polling.realtime import handlers  # noqa: F401 - registers the Socket.IO handlers
+from polling.realtime.broadcast import TallyPublisher, event_deleted
+from polling.realtime.vote_writer import VoteWriter
+from polling.runtime import blocking_runner
+
+__all__ = ["event_deleted", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its tally publisher and vote writer (one of each per process)."""
+    app.extensions["polling_tallies"] = TallyPublisher(app)
+    app.extensions["polling_limits"] = default_limits()
+    app.extensions["polling_writer"] = VoteWriter(
+        engine=db.dedicated_engine(),
+        run_blocking=blocking_runner(app.config["ASYNC_MODE"]),
+        create_event=socketio.server.eio.create_event,
+        sleep=socketio.sleep,
+        start_task=socketio.start_background_task,
+    )

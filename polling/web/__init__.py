@@ -1,0 +1,1 @@
+"""The web pages: phone, projector, moderator, organiser area, results page and downloads."""
