@@ -31,6 +31,7 @@ class ServerProcess:
         self.port = 0
         self.process: subprocess.Popen[str] | None = None
         self.urls: dict[str, str] = {}
+        self.printed = ""  # what the server printed while starting
         self.output = ""  # what the server printed after starting, for diagnosis
         self.drains: list[threading.Thread] = []
 
@@ -50,6 +51,7 @@ class ServerProcess:
         except RuntimeError:
             self.stop()
             raise
+        self.printed = printed
         # Keep draining what the server prints, so a full pipe can never stall it.
         self.drains = [
             threading.Thread(target=self._drain, args=(pipe,), daemon=True)
