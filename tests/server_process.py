@@ -20,7 +20,16 @@ START_TIMEOUT = 30
 class ServerProcess:
     """A server on 127.0.0.1 with its own database; can be killed and started again."""
 
-    def __init__(self, tmp_path: Path, **environment: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        polling: Path = POLLING,
+        cwd: Path | None = None,
+        **environment: str,
+    ) -> None:
+        self.polling = polling  # the `polling` command: this checkout's, or an installed one
+        self.cwd = cwd
         self.environment = {
             **os.environ,
             "POLLING_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -37,10 +46,11 @@ class ServerProcess:
 
     def start(self, *extra: str) -> ServerProcess:
         """Start (or restart on the same port) and wait until it listens."""
-        command = [str(POLLING), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(self.polling), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(
             [*command, *extra],
             env=self.environment,
+            cwd=self.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
