@@ -18,8 +18,8 @@ from markupsafe import escape
 from polling.cli import cli
 from polling.reports import charts
 from polling.reports.formats import to_xlsx
+from polling.web.i18n import strings
 from tests.conftest import control, last_state
-from tests.services import REQUIRED
 from tests.test_export import download, run_first_statement
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -182,8 +182,7 @@ def test_every_download_linked_from_the_results_page_works(app, clients):
         "chart-value-2.svg",
         "shift-value-1-2.svg",
     }
-    if charts.png_available():
-        expected |= {"chart-value-1.png", "chart-value-2.png", "shift-value-1-2.png"}
+    expected |= {"chart-value-1.png", "chart-value-2.png", "shift-value-1-2.png"}
     assert names == expected
     client = app.test_client()
     for link in downloads:
@@ -215,29 +214,39 @@ def test_chart_downloads_are_svg_files_with_a_title(app, clients):
     assert download(app, event, "chart-value-1.svg", key=event.presenter_key).status_code == 403
 
 
-def test_charts_come_as_png_for_slides(app, clients):
-    if not charts.png_available():
-        message = "PNG charts need cairosvg and the system's cairo library (Debian: libcairo2)"
-        if REQUIRED:
-            pytest.fail(f"{message}; POLLING_REQUIRE_SERVICES=1 makes this test required")
-        pytest.skip(message)
-    from PIL import Image  # installed with cairosvg
+def test_charts_come_as_png_slides_with_the_statement_as_title(app, clients):
+    from PIL import Image
 
     run_first_statement(clients)
-    response = download(app, clients.event, "shift-value-1-2.png")
-    assert response.status_code == 200 and response.mimetype == "image/png"
-    with Image.open(io.BytesIO(response.get_data())) as image:
-        assert image.format == "PNG"
-        assert image.width == 2 * 560  # twice the SVG's size: sharp on a slide
+    for name in ("chart-value-1.png", "shift-value-1-2.png"):
+        response = download(app, clients.event, name)
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        with Image.open(io.BytesIO(response.get_data())) as image:
+            assert image.format == "PNG"
+            assert image.size == (3840, 2160)  # 16:9, sharp on a 4K projector
+            # Opaque: no pixel lets a slide's background through.
+            assert image.convert("RGBA").getextrema()[3] == (255, 255)
+            # Mostly white, with the chart's colours and the title's ink on it.
+            colours = {colour for _count, colour in image.convert("RGB").getcolors(1 << 24)}
+        assert (255, 255, 255) in colours and len(colours) > 50
+    slide = charts.chart_slide(
+        document_of(clients.event), "chart-value-1.png", strings(clients.event.language)
+    )
+    statement = clients.event.statements[0].texts["nl"]["statement"]
+    root = ET.fromstring(slide)
+    assert root.get("width") == "1920" and root.get("height") == "1080"
+    title = " ".join(t.text for t in root.findall(f"{SVG}text") if t.get("font-size") == "54")
+    assert title.rstrip("…") in statement and len(title) > 20
+    assert "Stelling 1, ronde 1 · 3 stemmen" in [t.text for t in root.iter(f"{SVG}text")]
     assert download(app, clients.event, "chart-value-3.png").status_code == 404
 
 
-def test_without_cairo_there_is_no_png_link_and_no_png(app, clients, monkeypatch):
-    monkeypatch.setattr(charts, "png_available", lambda: False)
-    run_first_statement(clients)
-    assert ".png" not in results_page(app, clients.event).get_data(as_text=True)
-    assert download(app, clients.event, "chart-value-1.png").status_code == 404
-    assert download(app, clients.event, "chart-value-1.svg").status_code == 200
+def document_of(event):
+    from polling import db
+    from polling.reports import document
+
+    with db.session() as session:
+        return document.event_results(session, session.merge(event))
 
 
 def test_json_has_the_shift_per_statement(app, clients):

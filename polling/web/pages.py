@@ -199,14 +199,15 @@ def download(code: str, name: str) -> Response:
     if name in DOWNLOADS:
         fmt, table, mimetype = DOWNLOADS[name]
         body = formats.render(results, fmt, table)
+    elif name.endswith(".png"):
+        slide = charts.chart_slide(results, name, strings(event.language))
+        if slide is None:
+            abort(404)
+        body, mimetype = charts.to_png(slide), "image/png"
     else:
         body, mimetype = charts.chart_file(results, name, strings(event.language)), "image/svg+xml"
         if body is None:
             abort(404)
-        if name.endswith(".png"):
-            if not charts.png_available():
-                abort(404)
-            body, mimetype = charts.to_png(body), "image/png"
     filename = f"{event.code}-{name}"
     return Response(
         body,
