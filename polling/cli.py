@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from polling.config import load_settings
+from polling.config import load_settings, time_zone
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -277,12 +277,20 @@ def export_command(code: str, fmt: str, table: str, output: Path | None) -> None
 
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         raise click.ClickException("xlsx is a binary file: give -o FILE (or redirect the output)")
-    _app()
+    from polling.web.i18n import strings
+
+    app = _app()
     with db.session() as db_session:
         found = find_event(db_session, code)
         if found is None:
             raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
-        body = formats.render(document.event_results(db_session, found), fmt, table)
+        body = formats.render(
+            document.event_results(db_session, found),
+            fmt,
+            table,
+            t=strings(found.language),
+            time_zone=time_zone(app.config),
+        )
     if isinstance(body, bytes):
         if output is None:
             sys.stdout.buffer.write(body)
@@ -430,7 +438,7 @@ def _event_to_serve(app, deck: Path | None, code: str | None, new_event: bool):
             deck_name = _load_deck(path).name if deck else None
             in_use = most_recently_active(db_session, deck_name)
             if in_use is not None:
-                local = in_use.at.astimezone(_time_zone(app))
+                local = in_use.at.astimezone(time_zone(app.config))
                 when = local.strftime("%Y-%m-%d %H:%M")
                 of = f" of deck {in_use.event.deck_name}" if deck else ""
                 return in_use.event, (
@@ -442,13 +450,6 @@ def _event_to_serve(app, deck: Path | None, code: str | None, new_event: bool):
         )
         why = "as asked (--new-event)" if new_event else "there was none to reopen"
         return created, f"Created a new event from {path.name}: {why}.\n{OTHER_EVENT}"
-
-
-def _time_zone(app):
-    """The time zone the organiser reads times in (POLLING_TIME_ZONE)."""
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(app.config["TIME_ZONE"])
 
 
 def _base_url(app) -> str:

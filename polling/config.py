@@ -82,6 +82,11 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 }
 
 
+def time_zone(settings: Any) -> ZoneInfo:
+    """The zone an organiser reads times in (TIME_ZONE): the terminal, CSV and xlsx."""
+    return ZoneInfo(settings["TIME_ZONE"])
+
+
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the settings: defaults, overridden by the environment, then by `overrides`."""
     settings = dict(DEFAULTS)

@@ -55,7 +55,8 @@ def test_export_writes_csv_and_json(run, tmp_path):
     code = json.loads(run("event", "create", "--deck", str(PANEL_DECK), "--json").output)["code"]
     summary = run("export", code, "--format", "csv")
     assert summary.exit_code == 0
-    assert next(csv.reader(io.StringIO(summary.output)))[:3] == [
+    assert summary.output.startswith("\ufeff")  # for Excel: the file is UTF-8
+    assert next(csv.reader(io.StringIO(summary.output.removeprefix("\ufeff"))))[:3] == [
         "position",
         "statement_key",
         "statement",

@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -275,25 +276,55 @@ def test_xlsx_has_summary_votes_and_shift_sheets(app, clients):
     sheets = read_xlsx(response.get_data())
     assert list(sheets) == ["summary", "votes", "shift", "event"]
 
+    nl = strings("nl")
     header, *rows = sheets["summary"]
+    assert header[:3] == ("Nr.", "Stelling (sleutel)", "Stelling")  # the event's language
+    assert header[11].startswith("Geopend (Europe/Amsterdam, UTC+0")  # the zone of the times
     summary = [dict(zip(header, row, strict=True)) for row in rows]
-    agree_one = next(r for r in summary if (r["round"], r["option"]) == (1, "agree"))
-    assert (agree_one["votes"], agree_one["percent"], agree_one["voters"]) == (2, 67, 3)
-    assert agree_one["label"] == "Eens"
-    assert isinstance(agree_one["opened_at"], datetime)  # a real date in Excel, not text
+    agree_one = next(
+        r for r in summary if (r[nl["col_round"]], r[nl["col_option"]]) == (1, "agree")
+    )
+    assert (agree_one["Stemmen"], agree_one["Procent"], agree_one["Stemmers"]) == (2, 67, 3)
+    assert agree_one["Keuze"] == "Eens"
+    opened = agree_one[header[11]]
+    assert isinstance(opened, datetime)  # a real date in Excel, not text
+    json_opened = json.loads(download(app, clients.event, "results.json").get_data(True))
+    first_round = json_opened["statements"][0]["rounds"][0]["opened_at"]
+    in_amsterdam = datetime.fromisoformat(first_round).astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert opened == in_amsterdam.replace(tzinfo=None, microsecond=opened.microsecond)
 
     header, *votes = sheets["votes"]
-    assert header == ("participant", "statement_key", "round", "choice", "cast_at")
+    assert header[:5] == (
+        "Deelnemer (pseudoniem)",
+        "Stelling (sleutel)",
+        "Ronde",
+        "Keuze (sleutel)",
+        "Keuze",
+    )
     assert len(votes) == 6 and {v[2] for v in votes} == {1, 2}
+    assert {(v[3], v[4]) for v in votes} <= {("agree", "Eens"), ("disagree", "Oneens")}
 
     header, *rows = sheets["shift"]
-    assert header[4:] == ("from_choice", "to_choice", "participants")
-    shift = {(row[4], row[5]): row[6] for row in rows if row[1] == "value"}
+    assert header[4:] == (
+        "Van keuze (sleutel)",
+        "Van keuze",
+        "Naar keuze (sleutel)",
+        "Naar keuze",
+        "Deelnemers",
+    )
+    shift = {(row[4], row[6]): row[8] for row in rows if row[1] == "value"}
+    labels = {(row[4], row[6]): (row[5], row[7]) for row in rows if row[1] == "value"}
     assert shift[("agree", "agree")] == 1
     assert shift[("agree", "disagree")] == 1
+    assert labels[("agree", "disagree")] == ("Eens", "Oneens")
     assert shift[("(no vote)", "agree")] == 1  # dee, newly voted
+    assert labels[("(no vote)", "agree")] == ("Niet gestemd", "Eens")
     assert shift[("disagree", "(no vote)")] == 1  # cas, dropped out
-    assert dict(sheets["event"][1:])["title"] == "Samen versnellen van AI in de zorg"
+    event = dict(sheets["event"][1:])
+    assert sheets["event"][0] == ("Veld", "Waarde")
+    assert event["Titel"] == "Samen versnellen van AI in de zorg"
+    assert event["Tijdzone"] == "Europe/Amsterdam"
+    assert isinstance(event["Aangemaakt"], datetime)
 
 
 def test_xlsx_keeps_text_that_looks_like_a_formula_as_text():

@@ -19,6 +19,7 @@ from flask import (
 from werkzeug.routing import BaseConverter
 
 from polling import db
+from polling.config import time_zone
 from polling.domain.events import (
     MODERATOR,
     PRESENTER,
@@ -198,7 +199,13 @@ def download(code: str, name: str) -> Response:
         results = document.event_results(db_session, event)
     if name in DOWNLOADS:
         fmt, table, mimetype = DOWNLOADS[name]
-        body = formats.render(results, fmt, table)
+        body = formats.render(
+            results,
+            fmt,
+            table,
+            t=strings(event.language),
+            time_zone=time_zone(current_app.config),
+        )
     elif name.endswith(".png"):
         slide = charts.chart_slide(results, name, strings(event.language))
         if slide is None:
