@@ -238,12 +238,6 @@ def socketio_path() -> Response:
     abort(404)
 
 
-@bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    """For a load balancer or a reverse proxy."""
-    return {"status": "ok"}
-
-
 def require_key(event: Event, roles: tuple[str, ...]) -> str:
     """The ?key= of the request if it is one of these roles' keys; else 403, or 429 once an
     event has seen too many wrong keys (see polling.domain.limits)."""
