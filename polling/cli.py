@@ -382,8 +382,11 @@ def _create_app(config: dict | None = None, *, check_schema: bool = True):
 
 
 def _load_deck(path: Path):
+    """A deck by its path, or by its file name in the decks folder (POLLING_DECKS)."""
     from polling.domain.decks import DeckError, load_deck
 
+    if not path.exists() and path.parent == Path("."):
+        path = Path(load_settings()["DECKS_DIR"]) / path
     try:
         return load_deck(path)
     except DeckError as error:

@@ -42,9 +42,7 @@ class Metrics:
         self.connected[role] = max(0, self.connected.get(role, 0) - 1)
 
 
-def exposition(
-    metrics: Metrics, refusals: Mapping[str, int], roles: Iterable[str]
-) -> str:
+def exposition(metrics: Metrics, refusals: Mapping[str, int], roles: Iterable[str]) -> str:
     """The metrics in Prometheus' text exposition format (version 0.0.4).
 
     `refusals` is the number of requests each rate limit refused (polling.domain.limits).

@@ -70,9 +70,7 @@ class VoteWriter:
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
         """Record a vote; returns once it is committed, raises VotingError if refused."""
         self.last_vote = time.monotonic()
-        self._submit(
-            lambda c: voting.cast_vote(c, participant_id, round_id, choice), is_vote=True
-        )
+        self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice), is_vote=True)
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""
