@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
-from polling.config import PROJECT_ROOT, load_settings
+from polling.config import asset_path, load_settings
 from polling.database import Database
 from polling.web.sessions import SessionInterface
 
@@ -30,8 +30,8 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     app = Flask(
         __name__,
         instance_path=settings.get("INSTANCE_PATH") or os.environ.get("POLLING_INSTANCE_PATH"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(asset_path("templates")),
+        static_folder=str(asset_path("static")),
     )
     app.config.update(settings)
     if not app.config.get("SECRET_KEY"):
@@ -48,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     # Socket handlers must be registered before the first init_app: Flask-SocketIO keeps
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime
-    from polling.web import organiser, pages, results_page
+    from polling.web import operations, organiser, pages, results_page
 
     app.session_interface = SessionInterface()
     db.init_app(app, check_schema=check_schema)
@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     pages.init_app(app)
     results_page.init_app(app)
     organiser.init_app(app)
+    operations.init_app(app)
     realtime.init_app(app)
     return app
 

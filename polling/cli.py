@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from polling.config import load_settings
+from polling.config import load_settings, time_zone
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,22 +46,25 @@ def cli() -> None:
 def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: bool) -> None:
     """Start the server for an event and print its URLs and QR code.
 
-    Without options it reopens the latest event of the default deck (or creates one), so a
-    restart in the middle of a panel continues where it was.
+    Without options it reopens the event in use (the one with the latest vote or moderator
+    action), or creates one from the default deck; so a restart in the middle of a panel
+    continues where it was. With --deck: the event in use of that deck.
     """
     from polling import runtime
     from polling.web.qr import qr_text
     from polling.web.urls import default_public_url
 
     app = _create_app()
-    listener = runtime.listen(app.config["ASYNC_MODE"], host, port)
+    listener = _listen(app, host, port)
+    app.extensions["polling_server_lock"] = _hold_database(app)
     bound_port = listener.getsockname()[1]
     if not app.config.get("PUBLIC_URL"):
         app.config["PUBLIC_URL"] = default_public_url(host, bound_port)
     if app.config["RETENTION_DAYS"] is not None:
         _purge(app.config["RETENTION_DAYS"])
-    event = _event_to_serve(app, deck, code, new_event)
-    _print_urls(app.config["PUBLIC_URL"], event)
+    event, why = _event_to_serve(app, deck, code, new_event)
+    click.echo(why)
+    _print_urls(app.config["PUBLIC_URL"], event, organiser=_organiser_note(app))
     click.echo(qr_text(f"{app.config['PUBLIC_URL']}/{event.code}"))
     sys.stdout.flush()
     shown = f"[{host}]" if ":" in host else host
@@ -159,12 +162,27 @@ def admin_set_password(from_stdin: bool) -> None:
     a salted hash is stored. POLLING_ADMIN_PASSWORD, when set, takes precedence.
     """
     from polling import db
-    from polling.web.organiser import PasswordError, set_password
+    from polling.web.organiser import MIN_PASSWORD_LENGTH, PasswordError, set_password
 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("New organiser password", hide_input=True, confirmation_prompt=True)
+
+        def long_enough(value: str) -> str:
+            if len(value) < MIN_PASSWORD_LENGTH:
+                raise click.UsageError(f"that is {len(value)}: at least {MIN_PASSWORD_LENGTH}")
+            return value
+
+        click.echo(
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters; "
+            "it is not shown as you type."
+        )
+        password = click.prompt(
+            "New organiser password",
+            hide_input=True,
+            confirmation_prompt="Type it again",
+            value_proc=long_enough,
+        )
     app = _app()
     try:
         with db.session() as db_session:
@@ -259,12 +277,20 @@ def export_command(code: str, fmt: str, table: str, output: Path | None) -> None
 
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         raise click.ClickException("xlsx is a binary file: give -o FILE (or redirect the output)")
-    _app()
+    from polling.web.i18n import strings
+
+    app = _app()
     with db.session() as db_session:
         found = find_event(db_session, code)
         if found is None:
             raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
-        body = formats.render(document.event_results(db_session, found), fmt, table)
+        body = formats.render(
+            document.event_results(db_session, found),
+            fmt,
+            table,
+            t=strings(found.language),
+            time_zone=time_zone(app.config),
+        )
     if isinstance(body, bytes):
         if output is None:
             sys.stdout.buffer.write(body)
@@ -356,30 +382,77 @@ def _create_app(config: dict | None = None, *, check_schema: bool = True):
 
 
 def _load_deck(path: Path):
+    """A deck by its path, or by its file name in the decks folder (POLLING_DECKS)."""
     from polling.domain.decks import DeckError, load_deck
 
+    if not path.exists() and path.parent == Path("."):
+        path = Path(load_settings()["DECKS_DIR"]) / path
     try:
         return load_deck(path)
     except DeckError as error:
         raise click.ClickException(str(error)) from None
 
 
+def _listen(app, host: str, port: int):
+    """The listening socket, or a clear refusal if the port is taken."""
+    import errno
+
+    from polling import runtime
+
+    try:
+        return runtime.listen(app.config["ASYNC_MODE"], host, port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise click.ClickException(
+            f"polling (or another program) is already running on :{port}.\n"
+            f"Stop it first, or start this one on another port: polling serve --port {port + 1}"
+        ) from None
+
+
+def _hold_database(app):
+    """This process's claim on its SQLite database (see polling.server_lock)."""
+    from polling.server_lock import AlreadyServing, hold_database
+
+    try:
+        return hold_database(app.config["DATABASE_URL"], app.config["MESSAGE_QUEUE"])
+    except AlreadyServing as refused:
+        raise click.ClickException(str(refused)) from None
+
+
+# Printed under the event when `polling serve` picked it itself.
+OTHER_EVENT = "  Another: polling serve --event CODE (see polling event list), or --new-event."
+
+
 def _event_to_serve(app, deck: Path | None, code: str | None, new_event: bool):
+    """The event to serve and a line that says why this one."""
     from polling import db
-    from polling.domain.events import create_event, find_event, latest_event_for_deck
+    from polling.domain.events import create_event, find_event, most_recently_active
 
     with db.session() as db_session:
         if code is not None:
             found = find_event(db_session, code)
             if found is None:
-                raise click.ClickException(f"no event with code {code!r}")
-            return found
+                raise click.ClickException(f"no event with code {code!r} (see: polling event list)")
+            return found, "Serving the event chosen with --event."
         path = deck or Path(app.config["DECKS_DIR"]) / app.config["DEFAULT_DECK"]
-        loaded = _load_deck(path)
-        found = None if new_event else latest_event_for_deck(db_session, loaded.name)
-        if found is not None:
-            return found
-        return create_event(db_session, loaded, results_mode=app.config["RESULTS_MODE"])
+        if not new_event:
+            # With --deck only that deck's events count; else every event does.
+            deck_name = _load_deck(path).name if deck else None
+            in_use = most_recently_active(db_session, deck_name)
+            if in_use is not None:
+                local = in_use.at.astimezone(time_zone(app.config))
+                when = local.strftime("%Y-%m-%d %H:%M")
+                of = f" of deck {in_use.event.deck_name}" if deck else ""
+                return in_use.event, (
+                    f"Reopened the event in use{of}: its last activity ({in_use.what}, {when}) "
+                    f"is the latest.\n{OTHER_EVENT}"
+                )
+        created = create_event(
+            db_session, _load_deck(path), results_mode=app.config["RESULTS_MODE"]
+        )
+        why = "as asked (--new-event)" if new_event else "there was none to reopen"
+        return created, f"Created a new event from {path.name}: {why}.\n{OTHER_EVENT}"
 
 
 def _base_url(app) -> str:
@@ -402,7 +475,21 @@ def _event_json(base: str, item) -> dict[str, str]:
     }
 
 
-def _print_urls(base: str, item) -> None:
+def _organiser_note(app) -> str:
+    """What the organiser line says about the area's password."""
+    from polling import db
+    from polling.domain.models import OrganiserPassword
+
+    if app.config.get("ADMIN_PASSWORD"):
+        return "(its password is POLLING_ADMIN_PASSWORD)"
+    with db.session() as db_session:
+        stored = db_session.get(OrganiserPassword, 1) is not None
+    if stored:
+        return "(password set; to change it: polling admin set-password)"
+    return "(locked until you run: polling admin set-password)"
+
+
+def _print_urls(base: str, item, organiser: str = "") -> None:
     from polling.domain.events import display_code
 
     urls = _event_json(base, item)
@@ -410,4 +497,5 @@ def _print_urls(base: str, item) -> None:
     click.echo(f"Join:       {urls['join_url']}")
     click.echo(f"Presenter:  {urls['presenter_url']}")
     click.echo(f"Moderator:  {urls['moderator_url']}   (keep this one to yourself)")
-    click.echo(f"Organiser:  {base}/organiser/   (password: polling admin set-password)")
+    if organiser:
+        click.echo(f"Organiser:  {base}/organiser/   {organiser}")

@@ -5,17 +5,38 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from polling.runtime import ASYNC_MODES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def asset_path(name: str) -> Path:
+    """templates, static or statements: inside the package when it was installed from a wheel
+    (pyproject.toml maps them there), beside it in a checkout (`pip install -e .`)."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+# The decks that come with the package (the sample panel).
+BUNDLED_DECKS = asset_path("statements")
+
+
+def default_decks_dir() -> Path:
+    """statements/ in the working directory if there is one (a checkout, or an organiser's
+    own folder of decks), else the bundled decks."""
+    here = Path.cwd() / "statements"
+    return here if here.is_dir() else BUNDLED_DECKS
+
 
 DEFAULTS: dict[str, Any] = {
     # None means: a SQLite file in the instance folder (see db.py).
     "DATABASE_URL": None,
     # None means: the machine's LAN address, so phones on the venue Wi-Fi can reach it.
     "PUBLIC_URL": None,
-    "DECKS_DIR": str(PROJECT_ROOT / "statements"),
+    # None means: default_decks_dir(), decided when the settings are read.
+    "DECKS_DIR": None,
     "DEFAULT_DECK": "ai-in-de-zorg.toml",
     # eventlet in production (gevent works too); the tests use threading, which needs no
     # monkey patching.
@@ -34,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # Days after an event's last activity when its raw votes are deleted (counts are kept);
     # None keeps them until `polling purge --days N` or deletion.
     "RETENTION_DAYS": None,
+    # Times in exports and in the terminal; a deck's `time_zone` overrides it for its events.
+    "TIME_ZONE": "Europe/Amsterdam",
     # The organiser area's password, if not set with `polling admin set-password`.
     "ADMIN_PASSWORD": None,
 }
@@ -42,7 +65,9 @@ DEFAULTS: dict[str, Any] = {
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("DATABASE_URL", str),
     "POLLING_PUBLIC_URL": ("PUBLIC_URL", str),
+    # POLLING_DECKS_DIR is the older name; POLLING_DECKS, read after it, wins.
     "POLLING_DECKS_DIR": ("DECKS_DIR", str),
+    "POLLING_DECKS": ("DECKS_DIR", str),
     "POLLING_DEFAULT_DECK": ("DEFAULT_DECK", str),
     "POLLING_ASYNC_MODE": ("ASYNC_MODE", str),
     "POLLING_TALLY_INTERVAL": ("TALLY_INTERVAL", float),
@@ -53,7 +78,13 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_SECRET_KEY": ("SECRET_KEY", str),
     "POLLING_RETENTION_DAYS": ("RETENTION_DAYS", int),
     "POLLING_ADMIN_PASSWORD": ("ADMIN_PASSWORD", str),
+    "POLLING_TIME_ZONE": ("TIME_ZONE", str),
 }
+
+
+def time_zone(settings: Any) -> ZoneInfo:
+    """The zone an organiser reads times in (TIME_ZONE): the terminal, CSV and xlsx."""
+    return ZoneInfo(settings["TIME_ZONE"])
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -67,6 +98,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             except ValueError as error:
                 raise SystemExit(f"{variable}={value!r} is not valid: {error}") from None
     settings.update(overrides or {})
+    settings["DECKS_DIR"] = str(settings["DECKS_DIR"] or default_decks_dir())
+    try:
+        ZoneInfo(settings["TIME_ZONE"])
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SystemExit(
+            f"POLLING_TIME_ZONE={settings['TIME_ZONE']!r} is not a time zone "
+            "(for example Europe/Amsterdam)"
+        ) from None
     if settings["ASYNC_MODE"] not in ASYNC_MODES:
         raise SystemExit(f"POLLING_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
     if settings["RESULTS_MODE"] not in ("hidden", "live"):

@@ -53,12 +53,18 @@ def blocking_runner(async_mode: str) -> Callable[..., Any]:
 
 
 def listen(async_mode: str, host: str, port: int) -> Any:
-    """Bind the listening socket (port 0 picks a free one); returns the socket."""
+    """Bind the listening socket (port 0 picks a free one); returns the socket.
+
+    Raises OSError (EADDRINUSE) if the port is taken: never port reuse, or a second server
+    would silently share the port and get half of the phones.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     if async_mode == "eventlet":
         import eventlet
 
-        return eventlet.listen((host, port), family=family, backlog=LISTEN_BACKLOG)
+        return eventlet.listen(
+            (host, port), family=family, backlog=LISTEN_BACKLOG, reuse_port=False
+        )
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))

@@ -9,13 +9,13 @@ from flask import Flask
 from flask_socketio import SocketIOTestClient
 
 from polling import create_app, db, socketio
-from polling.config import PROJECT_ROOT
+from polling.config import BUNDLED_DECKS
 from polling.domain.decks import Deck, load_deck
 from polling.domain.events import create_event
 from polling.domain.models import Event
 from tests.services import postgres_url, redis_url  # noqa: F401 - fixtures for every test
 
-PANEL_DECK = PROJECT_ROOT / "statements" / "ai-in-de-zorg.toml"
+PANEL_DECK = BUNDLED_DECKS / "ai-in-de-zorg.toml"
 
 
 def app_settings(tmp_path: Path) -> dict[str, object]:

@@ -20,7 +20,16 @@ START_TIMEOUT = 30
 class ServerProcess:
     """A server on 127.0.0.1 with its own database; can be killed and started again."""
 
-    def __init__(self, tmp_path: Path, **environment: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        polling: Path = POLLING,
+        cwd: Path | None = None,
+        **environment: str,
+    ) -> None:
+        self.polling = polling  # the `polling` command: this checkout's, or an installed one
+        self.cwd = cwd
         self.environment = {
             **os.environ,
             "POLLING_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -31,15 +40,17 @@ class ServerProcess:
         self.port = 0
         self.process: subprocess.Popen[str] | None = None
         self.urls: dict[str, str] = {}
+        self.printed = ""  # what the server printed while starting
         self.output = ""  # what the server printed after starting, for diagnosis
         self.drains: list[threading.Thread] = []
 
     def start(self, *extra: str) -> ServerProcess:
         """Start (or restart on the same port) and wait until it listens."""
-        command = [str(POLLING), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(self.polling), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(
             [*command, *extra],
             env=self.environment,
+            cwd=self.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -50,6 +61,7 @@ class ServerProcess:
         except RuntimeError:
             self.stop()
             raise
+        self.printed = printed
         # Keep draining what the server prints, so a full pipe can never stall it.
         self.drains = [
             threading.Thread(target=self._drain, args=(pipe,), daemon=True)

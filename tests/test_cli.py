@@ -55,7 +55,8 @@ def test_export_writes_csv_and_json(run, tmp_path):
     code = json.loads(run("event", "create", "--deck", str(PANEL_DECK), "--json").output)["code"]
     summary = run("export", code, "--format", "csv")
     assert summary.exit_code == 0
-    assert next(csv.reader(io.StringIO(summary.output)))[:3] == [
+    assert summary.output.startswith("\ufeff")  # for Excel: the file is UTF-8
+    assert next(csv.reader(io.StringIO(summary.output.removeprefix("\ufeff"))))[:3] == [
         "position",
         "statement_key",
         "statement",
@@ -70,3 +71,23 @@ def test_export_of_an_unknown_code_fails_clearly(run):
     result = run("export", "999999")
     assert result.exit_code == 1
     assert "no event with code '999999'" in result.output
+
+
+def test_a_deck_is_found_by_name_in_the_decks_folder(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no statements/ here: the bundled decks
+    created = run("event", "create", "--deck", "ai-in-de-zorg.toml", "--json")
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.output)["deck"] == "ai-in-de-zorg.toml"
+    missing = run("event", "create", "--deck", "nope.toml")
+    assert missing.exit_code == 1 and "nope.toml" in missing.output
+
+
+def test_set_password_states_the_minimum_before_asking(run):
+    result = CliRunner().invoke(
+        cli, ["admin", "set-password"], input="short\nlong-enough-1\nlong-enough-1\n"
+    )
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Choose a password of at least 10 characters")
+    assert "at least 10" in result.output.split("New organiser password", 2)[1]  # refused at once
+    assert result.exit_code == 0, result.output
+    assert "Password set." in result.output

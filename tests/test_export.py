@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tests.conftest import control, last_state
 
@@ -35,7 +37,7 @@ def test_summary_csv_has_counts_per_statement_round_and_option(app, clients):
     response = download(app, clients.event, "results.csv")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = csv_rows(response)
     by_round = {(r["round"], r["option"]): r for r in rows if r["statement_key"] == "value"}
     assert by_round[("1", "agree")]["votes"] == "2"
     assert by_round[("1", "agree")]["percent"] == "67"
@@ -51,16 +53,48 @@ def test_summary_csv_has_counts_per_statement_round_and_option(app, clients):
 
 def test_votes_csv_lists_every_anonymous_vote(app, clients):
     run_first_statement(clients)
-    rows = list(
-        csv.DictReader(io.StringIO(download(app, clients.event, "votes.csv").get_data(True)))
-    )
+    rows = csv_rows(download(app, clients.event, "votes.csv"))
     assert len(rows) == 5
     assert {r["round"] for r in rows} == {"1", "2"}
     pseudonyms = {r["participant"] for r in rows}
     assert len(pseudonyms) == 3 and all(len(p) == 10 for p in pseudonyms)
-    round_two = sorted(r["choice"] for r in rows if r["round"] == "2")
-    assert round_two == ["disagree", "disagree"]
-    assert set(rows[0]) == {"participant", "statement_key", "round", "choice", "cast_at"}
+    round_two = sorted((r["choice"], r["choice_label"]) for r in rows if r["round"] == "2")
+    assert round_two == [("disagree", "Oneens"), ("disagree", "Oneens")]
+    assert list(rows[0]) == [
+        "participant",
+        "statement_key",
+        "round",
+        "choice",
+        "choice_label",
+        "cast_at",
+    ]
+
+
+def csv_rows(response) -> list[dict[str, str]]:
+    """A CSV download as Excel reads it: UTF-8 because of its byte order mark."""
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf"), "no UTF-8 byte order mark: Excel would mangle é"
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_is_marked_utf8_and_has_times_in_the_events_time_zone(app, clients):
+    run_first_statement(clients)
+    rows = csv_rows(download(app, clients.event, "results.csv"))
+    assert rows[0]["position"] == "1"  # the mark is not part of the first column's name
+    statement = clients.event.statements[0].texts["nl"]["statement"]
+    assert rows[0]["statement"] == statement
+    # A text with é comes back whole: encoded once, as UTF-8.
+    assert "écht" in clients.event.statements[0].texts["nl"]["question"]
+    opened = datetime.fromisoformat(rows[0]["opened_at"])
+    amsterdam = opened.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert opened.utcoffset() == amsterdam.utcoffset() and opened.utcoffset().total_seconds() > 0
+    assert rows[0]["opened_at"].endswith(("+01:00", "+02:00"))
+
+    app.config["TIME_ZONE"] = "America/New_York"
+    opened_there = datetime.fromisoformat(
+        csv_rows(download(app, clients.event, "results.csv"))[0]["opened_at"]
+    )
+    assert opened_there == opened and opened_there.utcoffset() != opened.utcoffset()
 
 
 def test_json_holds_the_whole_event(app, clients):

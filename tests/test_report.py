@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -18,8 +19,8 @@ from markupsafe import escape
 from polling.cli import cli
 from polling.reports import charts
 from polling.reports.formats import to_xlsx
+from polling.web.i18n import strings
 from tests.conftest import control, last_state
-from tests.services import REQUIRED
 from tests.test_export import download, run_first_statement
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -182,8 +183,7 @@ def test_every_download_linked_from_the_results_page_works(app, clients):
         "chart-value-2.svg",
         "shift-value-1-2.svg",
     }
-    if charts.png_available():
-        expected |= {"chart-value-1.png", "chart-value-2.png", "shift-value-1-2.png"}
+    expected |= {"chart-value-1.png", "chart-value-2.png", "shift-value-1-2.png"}
     assert names == expected
     client = app.test_client()
     for link in downloads:
@@ -215,29 +215,39 @@ def test_chart_downloads_are_svg_files_with_a_title(app, clients):
     assert download(app, event, "chart-value-1.svg", key=event.presenter_key).status_code == 403
 
 
-def test_charts_come_as_png_for_slides(app, clients):
-    if not charts.png_available():
-        message = "PNG charts need cairosvg and the system's cairo library (Debian: libcairo2)"
-        if REQUIRED:
-            pytest.fail(f"{message}; POLLING_REQUIRE_SERVICES=1 makes this test required")
-        pytest.skip(message)
-    from PIL import Image  # installed with cairosvg
+def test_charts_come_as_png_slides_with_the_statement_as_title(app, clients):
+    from PIL import Image
 
     run_first_statement(clients)
-    response = download(app, clients.event, "shift-value-1-2.png")
-    assert response.status_code == 200 and response.mimetype == "image/png"
-    with Image.open(io.BytesIO(response.get_data())) as image:
-        assert image.format == "PNG"
-        assert image.width == 2 * 560  # twice the SVG's size: sharp on a slide
+    for name in ("chart-value-1.png", "shift-value-1-2.png"):
+        response = download(app, clients.event, name)
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        with Image.open(io.BytesIO(response.get_data())) as image:
+            assert image.format == "PNG"
+            assert image.size == (3840, 2160)  # 16:9, sharp on a 4K projector
+            # Opaque: no pixel lets a slide's background through.
+            assert image.convert("RGBA").getextrema()[3] == (255, 255)
+            # Mostly white, with the chart's colours and the title's ink on it.
+            colours = {colour for _count, colour in image.convert("RGB").getcolors(1 << 24)}
+        assert (255, 255, 255) in colours and len(colours) > 50
+    slide = charts.chart_slide(
+        document_of(clients.event), "chart-value-1.png", strings(clients.event.language)
+    )
+    statement = clients.event.statements[0].texts["nl"]["statement"]
+    root = ET.fromstring(slide)
+    assert root.get("width") == "1920" and root.get("height") == "1080"
+    title = " ".join(t.text for t in root.findall(f"{SVG}text") if t.get("font-size") == "54")
+    assert title.rstrip("…") in statement and len(title) > 20
+    assert "Stelling 1, ronde 1 · 3 stemmen" in [t.text for t in root.iter(f"{SVG}text")]
     assert download(app, clients.event, "chart-value-3.png").status_code == 404
 
 
-def test_without_cairo_there_is_no_png_link_and_no_png(app, clients, monkeypatch):
-    monkeypatch.setattr(charts, "png_available", lambda: False)
-    run_first_statement(clients)
-    assert ".png" not in results_page(app, clients.event).get_data(as_text=True)
-    assert download(app, clients.event, "chart-value-1.png").status_code == 404
-    assert download(app, clients.event, "chart-value-1.svg").status_code == 200
+def document_of(event):
+    from polling import db
+    from polling.reports import document
+
+    with db.session() as session:
+        return document.event_results(session, session.merge(event))
 
 
 def test_json_has_the_shift_per_statement(app, clients):
@@ -266,25 +276,55 @@ def test_xlsx_has_summary_votes_and_shift_sheets(app, clients):
     sheets = read_xlsx(response.get_data())
     assert list(sheets) == ["summary", "votes", "shift", "event"]
 
+    nl = strings("nl")
     header, *rows = sheets["summary"]
+    assert header[:3] == ("Nr.", "Stelling (sleutel)", "Stelling")  # the event's language
+    assert header[11].startswith("Geopend (Europe/Amsterdam, UTC+0")  # the zone of the times
     summary = [dict(zip(header, row, strict=True)) for row in rows]
-    agree_one = next(r for r in summary if (r["round"], r["option"]) == (1, "agree"))
-    assert (agree_one["votes"], agree_one["percent"], agree_one["voters"]) == (2, 67, 3)
-    assert agree_one["label"] == "Eens"
-    assert isinstance(agree_one["opened_at"], datetime)  # a real date in Excel, not text
+    agree_one = next(
+        r for r in summary if (r[nl["col_round"]], r[nl["col_option"]]) == (1, "agree")
+    )
+    assert (agree_one["Stemmen"], agree_one["Procent"], agree_one["Stemmers"]) == (2, 67, 3)
+    assert agree_one["Keuze"] == "Eens"
+    opened = agree_one[header[11]]
+    assert isinstance(opened, datetime)  # a real date in Excel, not text
+    json_opened = json.loads(download(app, clients.event, "results.json").get_data(True))
+    first_round = json_opened["statements"][0]["rounds"][0]["opened_at"]
+    in_amsterdam = datetime.fromisoformat(first_round).astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert opened == in_amsterdam.replace(tzinfo=None, microsecond=opened.microsecond)
 
     header, *votes = sheets["votes"]
-    assert header == ("participant", "statement_key", "round", "choice", "cast_at")
+    assert header[:5] == (
+        "Deelnemer (pseudoniem)",
+        "Stelling (sleutel)",
+        "Ronde",
+        "Keuze (sleutel)",
+        "Keuze",
+    )
     assert len(votes) == 6 and {v[2] for v in votes} == {1, 2}
+    assert {(v[3], v[4]) for v in votes} <= {("agree", "Eens"), ("disagree", "Oneens")}
 
     header, *rows = sheets["shift"]
-    assert header[4:] == ("from_choice", "to_choice", "participants")
-    shift = {(row[4], row[5]): row[6] for row in rows if row[1] == "value"}
+    assert header[4:] == (
+        "Van keuze (sleutel)",
+        "Van keuze",
+        "Naar keuze (sleutel)",
+        "Naar keuze",
+        "Deelnemers",
+    )
+    shift = {(row[4], row[6]): row[8] for row in rows if row[1] == "value"}
+    labels = {(row[4], row[6]): (row[5], row[7]) for row in rows if row[1] == "value"}
     assert shift[("agree", "agree")] == 1
     assert shift[("agree", "disagree")] == 1
+    assert labels[("agree", "disagree")] == ("Eens", "Oneens")
     assert shift[("(no vote)", "agree")] == 1  # dee, newly voted
+    assert labels[("(no vote)", "agree")] == ("Niet gestemd", "Eens")
     assert shift[("disagree", "(no vote)")] == 1  # cas, dropped out
-    assert dict(sheets["event"][1:])["title"] == "Samen versnellen van AI in de zorg"
+    event = dict(sheets["event"][1:])
+    assert sheets["event"][0] == ("Veld", "Waarde")
+    assert event["Titel"] == "Samen versnellen van AI in de zorg"
+    assert event["Tijdzone"] == "Europe/Amsterdam"
+    assert isinstance(event["Aangemaakt"], datetime)
 
 
 def test_xlsx_keeps_text_that_looks_like_a_formula_as_text():

@@ -38,7 +38,7 @@ def test_purge_deletes_votes_and_participants_but_keeps_the_counts(app, clients)
     assert first_statement_rounds(after) == first_statement_rounds(before)
     assert after["votes"] == []
     summary = csv.DictReader(
-        io.StringIO(download(app, clients.event, "results.csv").get_data(True))
+        io.StringIO(download(app, clients.event, "results.csv").get_data().decode("utf-8-sig"))
     )
     agree_round_one = next(r for r in summary if r["round"] == "1" and r["option"] == "agree")
     assert agree_round_one["votes"] == "2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -76,10 +77,75 @@ def find_event(session: Session, code: str) -> Event | None:
 
 
 def latest_event_for_deck(session: Session, deck_name: str) -> Event | None:
-    """The most recently created event of a deck, to reopen it."""
+    """The most recently created event of a deck."""
     return session.scalar(
         select(Event).where(Event.deck_name == deck_name).order_by(Event.id.desc()).limit(1)
     )
+
+
+@dataclass(frozen=True)
+class LastActivity:
+    """When an event was last in use, and by what."""
+
+    event: Event
+    at: datetime
+    what: str  # one of ACTIVITIES
+
+
+# What counts as use, from the rows that carry a time. A moderator's "next" or "reveal" leaves
+# none (the position is a number, not a history); opening and closing voting do.
+ACTIVITIES = ("created", "phone joined", "voting opened", "voting closed", "vote")
+
+
+def most_recently_active(session: Session, deck_name: str | None = None) -> LastActivity | None:
+    """The event in use: the one whose last vote, opening or closing of voting, joining phone
+    or creation is the latest (of one deck, or of all); None if there is no event.
+
+    This, not the newest event, is what a restart reopens: an event created for later, or
+    to try a deck, must not take the place of the one the hall is voting in.
+    """
+    events = select(Event.id)
+    if deck_name is not None:
+        events = events.where(Event.deck_name == deck_name)
+    event_ids = events.scalar_subquery()
+    per_round = (
+        select(Statement.event_id, Round.opened_at, Round.closed_at, Round.id)
+        .join(Round, Round.statement_id == Statement.id)
+        .where(Statement.event_id.in_(event_ids))
+        .subquery()
+    )
+    sources = {
+        "created": select(Event.id, func.max(Event.created_at)).where(Event.id.in_(event_ids)),
+        "phone joined": select(Participant.event_id, func.max(Participant.joined_at)).where(
+            Participant.event_id.in_(event_ids)
+        ),
+        "voting opened": select(per_round.c.event_id, func.max(per_round.c.opened_at)),
+        "voting closed": select(per_round.c.event_id, func.max(per_round.c.closed_at)),
+        "vote": select(per_round.c.event_id, func.max(Vote.cast_at)).join(
+            Vote, Vote.round_id == per_round.c.id
+        ),
+    }
+    latest: tuple[datetime, int, str] | None = None
+    for what, query in sources.items():
+        column = query.selected_columns[0]
+        for event_id, at in session.execute(query.group_by(column)).all():
+            at = _aware(at)
+            # Ties (a vote in the second its round opened) go to the later kind of activity.
+            if at is not None and (latest is None or (at, event_id) >= latest[:2]):
+                latest = (at, event_id, what)
+    if latest is None:
+        return None
+    at, event_id, what = latest
+    return LastActivity(session.get_one(Event, event_id), at, what)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Aggregates bypass the column type: SQLite hands back naive UTC (or even text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def list_events(session: Session) -> list[Event]:

@@ -33,6 +33,7 @@ class RateLimit:
         self.clock = clock
         self.max_keys = max_keys
         self.buckets: dict[Hashable, Bucket] = {}
+        self.refused = 0  # requests refused so far, for /metrics
 
     def allow(self, key: Hashable) -> bool:
         """Take one token for `key`; False if none is left."""
@@ -45,6 +46,7 @@ class RateLimit:
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.per_second)
         bucket.updated = now
         if bucket.tokens < 1:
+            self.refused += 1
             return False
         bucket.tokens -= 1
         return True
@@ -74,6 +76,10 @@ class Limits:
     failed_keys_per_event: RateLimit
     # Tries of the organiser password, for the whole process: 10, then one per 6 s.
     organiser_logins: RateLimit
+
+    def refusals(self) -> dict[str, int]:
+        """Requests refused so far, per limit."""
+        return {name: limit.refused for name, limit in vars(self).items()}
 
 
 def default_limits() -> Limits:

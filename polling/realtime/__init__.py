@@ -6,6 +6,7 @@ from flask import Flask
 
 from polling import db, socketio
 from polling.domain.limits import default_limits
+from polling.metrics import Metrics
 from polling.realtime import handlers  # noqa: F401 - registers the Socket.IO handlers
 from polling.realtime.broadcast import TallyPublisher, event_deleted
 from polling.realtime.vote_writer import VoteWriter
@@ -16,6 +17,7 @@ __all__ = ["event_deleted", "init_app"]
 
 def init_app(app: Flask) -> None:
     """Give the app its tally publisher and vote writer (one of each per process)."""
+    app.extensions["polling_metrics"] = metrics = Metrics()
     app.extensions["polling_tallies"] = TallyPublisher(app)
     app.extensions["polling_limits"] = default_limits()
     app.extensions["polling_writer"] = VoteWriter(
@@ -24,4 +26,5 @@ def init_app(app: Flask) -> None:
         create_event=socketio.server.eio.create_event,
         sleep=socketio.sleep,
         start_task=socketio.start_background_task,
+        metrics=metrics,
     )

@@ -5,6 +5,8 @@ Rooms per event and role decide who sees what; the counts always come from the d
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 
 from polling import db, socketio
@@ -51,15 +53,17 @@ class TallyPublisher:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.interval: float = app.config["TALLY_INTERVAL"]
-        self.pending: set[int] = set()
+        # Event id -> when its oldest vote not yet in a published tally was committed.
+        self.pending: dict[int, float] = {}
         self.running = False
+        self.metrics = app.extensions["polling_metrics"]
 
     def vote_committed(self, event_id: int) -> None:
         """Note that an event has a new vote; publish now or at the next tick."""
         if self.interval <= 0:
-            self.publish(event_id)
+            self.publish(event_id, since=time.monotonic())
             return
-        self.pending.add(event_id)
+        self.pending.setdefault(event_id, time.monotonic())
         if not self.running:
             self.running = True
             socketio.start_background_task(self._run)
@@ -67,15 +71,16 @@ class TallyPublisher:
     def _run(self) -> None:
         while True:
             socketio.sleep(self.interval)
-            due, self.pending = self.pending, set()
-            for event_id in due:
+            due, self.pending = self.pending, {}
+            for event_id, since in due.items():
                 try:
-                    self.publish(event_id)
+                    self.publish(event_id, since)
                 except Exception:  # a failed tick must not stop later ones
                     self.app.logger.exception("publishing the tally of event %s failed", event_id)
 
-    def publish(self, event_id: int) -> None:
-        """Send the current round's tally to the presenter and moderator rooms."""
+    def publish(self, event_id: int, since: float | None = None) -> None:
+        """Send the current round's tally to the presenter and moderator rooms; `since` is
+        when the oldest vote it brings was committed (for the lag in /metrics)."""
         with self.app.app_context(), db.session() as db_session:
             event = db_session.get(Event, event_id)
             tally = state.current_tally(db_session, event_id)
@@ -85,3 +90,5 @@ class TallyPublisher:
         for role in (PRESENTER, MODERATOR):
             message = state.tally_message(tally, role, revealed, mode)
             socketio.emit("tally", message, to=room(event_id, role))
+        if since is not None:
+            self.metrics.tally_lag.observe(time.monotonic() - since)

@@ -51,6 +51,7 @@ def on_connect(auth: Any = None) -> None:
             refused.message, error(refused.code, refused.message)
         ) from None
     session["identity"] = asdict(identity)
+    current_app.extensions["polling_metrics"].connect(identity.role)
     join_room(room(identity.event_id, identity.role))
     emit("state", _personal_state(identity))
 
@@ -58,6 +59,9 @@ def on_connect(auth: Any = None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(*_reason: Any) -> None:
     """Forget the connection's rate-limit buckets."""
+    identity = _identity()
+    if identity is not None:
+        current_app.extensions["polling_metrics"].disconnect(identity.role)
     limits = _limits()
     limits.votes_per_connection.forget(request.sid)
     limits.requests_per_connection.forget(request.sid)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from polling.domain import voting
 from polling.domain.voting import VotingError
+from polling.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Job:
     done: Any  # an event of the async mode in use
     result: Any = None
     error: VotingError | None = None
+    is_vote: bool = False
 
 
 @dataclass
@@ -54,6 +56,7 @@ class VoteWriter:
     window: float = 0.01  # seconds to gather a batch once the first job arrived
     pending: list[Job] = field(default_factory=list)
     connection: Connection | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def __post_init__(self) -> None:
         self.wakeup = self.create_event()
@@ -67,14 +70,14 @@ class VoteWriter:
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
         """Record a vote; returns once it is committed, raises VotingError if refused."""
         self.last_vote = time.monotonic()
-        self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice))
+        self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice), is_vote=True)
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""
         return self._submit(lambda c: voting.join(c, event_id, token))
 
-    def _submit(self, write: Callable[[Connection], Any]) -> Any:
-        job = Job(write=write, done=self.create_event())
+    def _submit(self, write: Callable[[Connection], Any], *, is_vote: bool = False) -> Any:
+        job = Job(write=write, done=self.create_event(), is_vote=is_vote)
         with self.lock:
             self.pending.append(job)
             if not self.started:
@@ -107,8 +110,10 @@ class VoteWriter:
 
     def _write_batch(self, batch: list[Job]) -> None:
         """On an OS thread: write all jobs in one transaction; if it fails, one by one."""
+        started = time.perf_counter()
         try:
             self._write(batch)
+            self.metrics.batch_commit.observe(time.perf_counter() - started)
         except Exception:
             # One bad job must not cost the others their vote: retry each on its own.
             log.warning("a batch of %d failed; writing its jobs one by one", len(batch))
@@ -118,6 +123,7 @@ class VoteWriter:
                 except Exception:
                     log.exception("a vote or join could not be written")
                     job.error = _storage_error()
+        self.metrics.votes += sum(1 for job in batch if job.is_vote and job.error is None)
 
     def _write(self, jobs: list[Job]) -> None:
         connection = self._connection()

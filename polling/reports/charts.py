@@ -36,7 +36,6 @@ CHART_FILE = re.compile(rf"chart-{KEY}-(?P<round>\d{{1,4}})\.(?P<ext>svg|png)")
 SHIFT_FILE = re.compile(
     rf"shift-{KEY}-(?P<before>\d{{1,4}})-(?P<after>\d{{1,4}})\.(?P<ext>svg|png)"
 )
-PNG_SCALE = 2  # 880 px (bars) or 1120 px (shift) wide: sharp on a 1080p slide
 
 
 @dataclass(frozen=True)
@@ -177,7 +176,26 @@ def round_chart(
     numbers = ", ".join(f"{bar.label} {bar.percent}% ({bar.count})" for bar in bars)
     voters = t["chart_voters"].format(voters=round_["voters"])
     summary = f"{title}: {numbers}; {voters}"
-    return bar_svg(bars, summary=summary, caption=f"{title} · {voters}" if caption else None)
+    return bar_svg(
+        bars, summary=summary, caption=round_caption(statement, round_, t) if caption else None
+    )
+
+
+def round_caption(
+    statement: Mapping[str, Any], round_: Mapping[str, Any], t: Mapping[str, str]
+) -> str:
+    """What a round's chart shows: "Stelling 2, ronde 1 · 40 stemmen"."""
+    title = t["chart_round_title"].format(n=statement["position"], round=round_["number"])
+    return f"{title} · {t['chart_voters'].format(voters=round_['voters'])}"
+
+
+def shift_caption(
+    statement: Mapping[str, Any], shift: Mapping[str, Any], t: Mapping[str, str]
+) -> str:
+    """What a shift's chart shows: "Stelling 2, ronde 1 → 2"."""
+    return t["chart_shift_title"].format(
+        n=statement["position"], before=shift["from_round"], after=shift["to_round"]
+    )
 
 
 def shift_chart(
@@ -223,9 +241,7 @@ def shift_chart(
                 count = matrix[(old, new)]
             title = f"{left[i][0]} → {right[j][0]}: {count}"
             flows.append(Flow(i, j, count, title))
-    title = t["chart_shift_title"].format(
-        n=statement["position"], before=shift["from_round"], after=shift["to_round"]
-    )
+    title = shift_caption(statement, shift, t)
     moves = "; ".join(flow.title for flow in flows if flow.count)
     summary = f"{title}: {moves or t['no_votes_yet']}"
     return sankey_svg(
@@ -308,39 +324,112 @@ def is_chart_file(name: str) -> bool:
 
 
 def chart_file(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> str | None:
-    """The chart a download name asks for, as SVG with a visible title (also for a .png name:
-    see `to_png`); None if there is no such statement, round or shift."""
+    """The chart a download name asks for, as SVG with a visible title; None if there is no
+    such statement, round or shift. (A .png name: see `chart_slide`.)"""
+    found = _find_chart(results, name)
+    if found is None:
+        return None
+    statement, round_, shift = found
+    if round_ is not None:
+        return round_chart(statement, round_, t, caption=True)
+    return shift_chart(statement, shift, t, caption=True)
+
+
+def _find_chart(results: Mapping[str, Any], name: str) -> tuple[Any, Any, Any] | None:
+    """(statement, round, None) or (statement, None, shift) of a chart's download name."""
     if match := CHART_FILE.fullmatch(name):
         statement = _statement(results, match["key"])
         for round_ in statement["rounds"] if statement else ():
             if round_["number"] == int(match["round"]):
-                return round_chart(statement, round_, t, caption=True)
+                return statement, round_, None
     elif match := SHIFT_FILE.fullmatch(name):
         statement = _statement(results, match["key"])
+        wanted = (int(match["before"]), int(match["after"]))
         for shift in statement["shifts"] if statement else ():
-            if (shift["from_round"], shift["to_round"]) == (
-                int(match["before"]),
-                int(match["after"]),
-            ):
-                return shift_chart(statement, shift, t, caption=True)
+            if (shift["from_round"], shift["to_round"]) == wanted:
+                return statement, None, shift
     return None
 
 
-def png_available() -> bool:
-    """Whether charts can be had as PNG: the optional `cairosvg` (pip install -e '.[png]')
-    and the system's cairo library (Debian: libcairo2) are both there."""
-    try:
-        import cairosvg  # noqa: F401
-    except (ImportError, OSError):  # OSError: cairocffi found no libcairo
-        return False
-    return True
+# A chart as PNG is a slide: 16:9, opaque, the statement's text as its title, drawn at
+# 1920 x 1080 and rendered at twice that (3840 x 2160), sharp on any projector.
+SLIDE_WIDTH, SLIDE_HEIGHT = 1920, 1080
+SLIDE_MARGIN = 96
+SLIDE_SCALE = 2
+SLIDE_TITLE_SIZE = 54
+SLIDE_TITLE_CHARS = 56  # per line at that size (DejaVu Sans Bold, the widest likely font)
+SLIDE_TITLE_LINES = 4
+
+
+def chart_slide(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> str | None:
+    """The chart a download name asks for as a slide (SVG, for `to_png`): the statement as the
+    title, what the chart shows (statement, round, votes) under it, then the chart, scaled to
+    fill the rest. None if there is no such chart."""
+    found = _find_chart(results, name)
+    if found is None:
+        return None
+    statement, round_, shift = found
+    if round_ is not None:
+        subtitle, chart = round_caption(statement, round_, t), round_chart(statement, round_, t)
+    else:
+        subtitle, chart = shift_caption(statement, shift, t), shift_chart(statement, shift, t)
+    return slide_svg(statement["texts"]["statement"], subtitle, chart)
+
+
+def slide_svg(title: str, subtitle: str, chart: str) -> str:
+    """A 16:9 slide on white: `title` wrapped on up to four lines, `subtitle` in grey, and the
+    chart (an SVG document without caption) scaled to the space left, centred."""
+    lines = _wrap(title, SLIDE_TITLE_CHARS, SLIDE_TITLE_LINES)
+    line_height = SLIDE_TITLE_SIZE * 1.2
+    y = SLIDE_MARGIN + SLIDE_TITLE_SIZE
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SLIDE_WIDTH}" height="{SLIDE_HEIGHT}" '
+        f'viewBox="0 0 {SLIDE_WIDTH} {SLIDE_HEIGHT}" font-family="{FONT}" fill="{INK}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{SLIDE_WIDTH}" height="{SLIDE_HEIGHT}" fill="#ffffff"/>',
+    ]
+    for index, line in enumerate(lines):
+        parts.append(
+            _text(SLIDE_MARGIN, y + index * line_height, line, weight="700", size=SLIDE_TITLE_SIZE)
+        )
+    y += (len(lines) - 1) * line_height + 60
+    parts.append(_text(SLIDE_MARGIN, y, subtitle, size=34, fill=MUTED))
+    top = y + 50
+    width, height = SLIDE_WIDTH - 2 * SLIDE_MARGIN, SLIDE_HEIGHT - top - SLIDE_MARGIN / 2
+    # The chart's own <svg> becomes a nested viewport: its viewBox keeps its proportions.
+    nested = re.sub(
+        r' width="[\d.]+" height="[\d.]+"',
+        f' x="{SLIDE_MARGIN}" y="{top:.0f}" width="{width}" height="{height:.0f}"',
+        chart,
+        count=1,
+    )
+    parts.extend([nested, "</svg>"])
+    return "\n".join(parts)
 
 
 def to_png(svg: str) -> bytes:
-    """A chart as PNG, for slide software that cannot place SVG. Needs `png_available()`."""
-    import cairosvg
+    """An SVG (a slide from `chart_slide`) as PNG, for slide software that cannot place SVG.
 
-    return cairosvg.svg2png(bytestring=svg.encode(), scale=PNG_SCALE)
+    resvg needs no system library, so every install has PNG charts; it draws text with the
+    system's fonts (any sans-serif: DejaVu, Liberation, Noto, ...).
+    """
+    import resvg_py  # imported here: only downloads need it, not every server start
+
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=SLIDE_SCALE, background="#ffffff"))
+
+
+def _wrap(text: str, width: int, max_lines: int) -> list[str]:
+    """Words on lines of at most `width` characters; an ellipsis if more lines were needed."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return lines
 
 
 def _statement(results: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:

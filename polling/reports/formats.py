@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 SUMMARY_COLUMNS = (
@@ -26,19 +27,24 @@ SUMMARY_COLUMNS = (
     "opened_at",
     "closed_at",
 )
-VOTE_COLUMNS = ("participant", "statement_key", "round", "choice", "cast_at")
+VOTE_COLUMNS = ("participant", "statement_key", "round", "choice", "choice_label", "cast_at")
 SHIFT_COLUMNS = (
     "position",
     "statement_key",
     "from_round",
     "to_round",
     "from_choice",
+    "from_label",
     "to_choice",
+    "to_label",
     "participants",
 )
 FORMATS = ("csv", "json", "xlsx")
-# Excel shows these as dates; CSV and JSON keep the ISO text with its UTC offset.
-TIME_COLUMNS = ("opened_at", "closed_at", "cast_at")
+# In the event's time zone: Excel shows them as dates, CSV as ISO text with the offset; JSON
+# keeps the document's UTC.
+TIME_COLUMNS = ("opened_at", "closed_at", "cast_at", "created_at")
+# Excel reads a CSV as UTF-8 only when it starts with this mark; without it, "é" turns to "Ã©".
+BOM = "\ufeff"
 # The shift sheet's word for "did not vote in this round" (newly voted, dropped out).
 NO_VOTE = "(no vote)"
 TABLES = ("summary", "votes")
@@ -70,12 +76,28 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def vote_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every vote, with its option's label beside the key."""
+    labels = _labels(results)
+    return [
+        {**vote, "choice_label": labels.get((vote["statement_key"], vote["choice"]), "")}
+        for vote in results["votes"]
+    ]
+
+
+def shift_rows(results: dict[str, Any], no_vote_label: str = NO_VOTE) -> list[dict[str, Any]]:
     """One row per statement, pair of rounds and transition, zeros included, so a pivot table
     of from_choice against to_choice needs no gaps filled. NO_VOTE stands for not voting in
-    that round: (no vote) -> agree is newly voted, agree -> (no vote) dropped out."""
+    that round: (no vote) -> agree is newly voted, agree -> (no vote) dropped out. Each choice
+    has its label beside it (`no_vote_label` for NO_VOTE)."""
+    labels = _labels(results)
     rows = []
     for statement in results["statements"]:
+        key = statement["key"]
+
+        def label(choice: str, key: str = key) -> str:
+            return no_vote_label if choice == NO_VOTE else labels.get((key, choice), choice)
+
         for shift in statement.get("shifts", []):
             pairs = [(t["from"], t["to"], t["count"]) for t in shift["transitions"]]
             pairs += [(NO_VOTE, k, n) for k, n in shift["newly_voted_by_choice"].items()]
@@ -87,7 +109,9 @@ def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "from_round": shift["from_round"],
                     "to_round": shift["to_round"],
                     "from_choice": old,
+                    "from_label": label(old),
                     "to_choice": new,
+                    "to_label": label(new),
                     "participants": count,
                 }
                 for old, new, count in pairs
@@ -95,17 +119,27 @@ def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(results: dict[str, Any], table: str = "summary") -> str:
-    """The summary table, or every vote, as CSV."""
+def to_csv(results: dict[str, Any], table: str = "summary", time_zone: tzinfo = UTC) -> str:
+    """The summary table, or every vote, as CSV for Excel: a byte order mark first, times in
+    `time_zone` as ISO 8601 with their offset. The header keeps the column keys (scripts)."""
     columns, rows = (
         (SUMMARY_COLUMNS, summary_rows(results))
         if table == "summary"
-        else (VOTE_COLUMNS, results["votes"])
+        else (VOTE_COLUMNS, vote_rows(results))
     )
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow(
+            {
+                column: _local(row[column], time_zone).isoformat()
+                if column in TIME_COLUMNS and row[column]
+                else row[column]
+                for column in columns
+            }
+        )
     return out.getvalue()
 
 
@@ -114,41 +148,80 @@ def to_json(results: dict[str, Any]) -> str:
     return json.dumps(results, ensure_ascii=False, indent=2) + "\n"
 
 
-def to_xlsx(results: dict[str, Any]) -> bytes:
+def to_xlsx(
+    results: dict[str, Any],
+    t: Mapping[str, str] | None = None,
+    time_zone: tzinfo = UTC,
+) -> bytes:
     """A workbook with the sheets summary, votes, shift and event, for people who open results
-    in Excel or LibreOffice rather than in a script. Times are in UTC."""
+    in Excel or LibreOffice rather than in a script.
+
+    The headers are in the event's language (`t`, from polling.web.i18n; the keys without
+    it), and name the time zone of the times; the sheet names stay, for macros and queries.
+    """
     from openpyxl import Workbook  # imported here: only downloads need it, not every server start
 
-    workbook = Workbook()
+    t = t or {}
+    event_rows = [
+        {"field": t.get(f"col_{key}", key), "value": _cell(key, _cell_text(value), time_zone)}
+        for key, value in results["event"].items()
+    ]
+    event_rows.append({"field": t.get("col_time_zone", "time_zone"), "value": str(time_zone)})
     sheets = (
         ("summary", SUMMARY_COLUMNS, summary_rows(results)),
-        ("votes", VOTE_COLUMNS, results["votes"]),
-        ("shift", SHIFT_COLUMNS, shift_rows(results)),
-        (
-            "event",
-            ("field", "value"),
-            [{"field": k, "value": _cell_text(v)} for k, v in results["event"].items()],
-        ),
+        ("votes", VOTE_COLUMNS, vote_rows(results)),
+        ("shift", SHIFT_COLUMNS, shift_rows(results, t.get("did_not_vote", NO_VOTE))),
+        ("event", ("field", "value"), event_rows),
     )
+    offset = _offset(results, time_zone)
+    workbook = Workbook()
     workbook.remove(workbook.active)
     for title, columns, rows in sheets:
         sheet = workbook.create_sheet(title)
-        sheet.append(list(columns))
+        sheet.append([_header(column, t, offset) for column in columns])
         for row in rows:
-            sheet.append([_cell(column, row[column]) for column in columns])
+            sheet.append([_cell(column, row[column], time_zone) for column in columns])
         _tidy_sheet(sheet, columns)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _cell(column: str, value: Any) -> Any:
-    """Times as Excel dates (naive, in UTC: Excel has no time zones); empty as an empty cell."""
+def _header(column: str, t: Mapping[str, str], offset: str) -> str:
+    """A column's header in the event's language; a time's says in which zone it is."""
+    header = t.get(f"col_{column}", column)
+    return f"{header} ({offset})" if column in TIME_COLUMNS else header
+
+
+def _offset(results: dict[str, Any], time_zone: tzinfo) -> str:
+    """The zone and its UTC offset at the event's start: "Europe/Amsterdam, UTC+01:00"."""
+    created = results["event"].get("created_at")
+    at = _local(created, time_zone) if created else datetime.now(time_zone)
+    return f"{time_zone}, UTC{at.strftime('%z')[:3]}:{at.strftime('%z')[3:]}"
+
+
+def _local(value: str, time_zone: tzinfo) -> datetime:
+    """An ISO time of the document (UTC) in `time_zone`."""
+    return datetime.fromisoformat(value).astimezone(time_zone)
+
+
+def _cell(column: str, value: Any, time_zone: tzinfo = UTC) -> Any:
+    """Times as Excel dates (naive, in `time_zone`: Excel has no time zones, the header names
+    it); empty as an empty cell."""
     if value in (None, ""):
         return None
     if column in TIME_COLUMNS:
-        return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None)
+        return _local(value, time_zone).replace(tzinfo=None)
     return value
+
+
+def _labels(results: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(statement key, option key) -> the option's label."""
+    return {
+        (statement["key"], option["key"]): option["label"]
+        for statement in results["statements"]
+        for option in statement["options"]
+    }
 
 
 def _tidy_sheet(sheet: Any, columns: tuple[str, ...]) -> None:
@@ -175,13 +248,21 @@ def _tidy_sheet(sheet: Any, columns: tuple[str, ...]) -> None:
         sheet.column_dimensions[letter].width = min(max(widest, len(column), 8) + 2, 60)
 
 
-def render(results: dict[str, Any], fmt: str, table: str = "summary") -> str | bytes:
-    """The results in one of FORMATS: text for csv and json, bytes for xlsx."""
+def render(
+    results: dict[str, Any],
+    fmt: str,
+    table: str = "summary",
+    *,
+    t: Mapping[str, str] | None = None,
+    time_zone: tzinfo = UTC,
+) -> str | bytes:
+    """The results in one of FORMATS: text for csv and json, bytes for xlsx. `t` (the event's
+    language) names the workbook's columns; `time_zone` is the one of CSV and xlsx times."""
     if fmt == "json":
         return to_json(results)
     if fmt == "xlsx":
-        return to_xlsx(results)
-    return to_csv(results, table)
+        return to_xlsx(results, t, time_zone)
+    return to_csv(results, table, time_zone)
 
 
 def _cell_text(value: Any) -> Any:

@@ -19,6 +19,7 @@ from flask import (
 from werkzeug.routing import BaseConverter
 
 from polling import db
+from polling.config import time_zone
 from polling.domain.events import (
     MODERATOR,
     PRESENTER,
@@ -198,15 +199,22 @@ def download(code: str, name: str) -> Response:
         results = document.event_results(db_session, event)
     if name in DOWNLOADS:
         fmt, table, mimetype = DOWNLOADS[name]
-        body = formats.render(results, fmt, table)
+        body = formats.render(
+            results,
+            fmt,
+            table,
+            t=strings(event.language),
+            time_zone=time_zone(current_app.config),
+        )
+    elif name.endswith(".png"):
+        slide = charts.chart_slide(results, name, strings(event.language))
+        if slide is None:
+            abort(404)
+        body, mimetype = charts.to_png(slide), "image/png"
     else:
         body, mimetype = charts.chart_file(results, name, strings(event.language)), "image/svg+xml"
         if body is None:
             abort(404)
-        if name.endswith(".png"):
-            if not charts.png_available():
-                abort(404)
-            body, mimetype = charts.to_png(body), "image/png"
     filename = f"{event.code}-{name}"
     return Response(
         body,
@@ -228,12 +236,6 @@ def socketio_path() -> Response:
     hall connected).
     """
     abort(404)
-
-
-@bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    """For a load balancer or a reverse proxy."""
-    return {"status": "ok"}
 
 
 def require_key(event: Event, roles: tuple[str, ...]) -> str:

@@ -49,7 +49,6 @@ def results_page(code: str) -> str:
         other=other_language(language),
         code_display=display_code(event.code),
         report=build_report(results, text),
-        png=charts.png_available(),
     )
 
 

@@ -192,7 +192,7 @@ def test_a_panel_from_the_lobby_to_the_download(browse: Browse, server: ServerPr
         moderator.get_by_role("link", name="Uitslag (CSV)").tap()
     download = downloading.value
     assert download.suggested_filename == f"{server.code}-results.csv"
-    table = csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8")))
+    table = csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig")))
     rows = list(table)
     assert table.fieldnames == SUMMARY_COLUMNS
     assert [row_facts(row) for row in rows] == expected_rows(round_one, round_two)
