@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from polling.domain.errors import VotingError
 from polling.domain.models import (
     STATEMENT,
     Event,
@@ -37,15 +38,6 @@ ACTIONS = (
 # Actions that change nothing a phone shows: only the screens are told, which spares a
 # broadcast to every phone in the hall.
 SCREEN_ONLY_ACTIONS = ("results_live", "results_hidden")
-
-
-class VotingError(Exception):
-    """A request the rules refuse; `code` is stable for clients, `message` is for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def token_digest(event_id: int, token: str) -> str:
@@ -223,16 +215,6 @@ _HANDLERS = {
     "results_live": _results_mode("live"),
     "results_hidden": _results_mode("hidden"),
 }
-
-
-def count_participants(session: Session, event_id: int) -> int:
-    """Phones that joined the event."""
-    return (
-        session.scalar(
-            select(func.count()).select_from(Participant).where(Participant.event_id == event_id)
-        )
-        or 0
-    )
 
 
 def _dialect_insert(connection: Connection):

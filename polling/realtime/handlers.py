@@ -14,11 +14,11 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from polling import db, socketio
 from polling.domain import events, state, voting
-from polling.domain.events import MODERATOR
+from polling.domain.errors import AccessRefused, Refused
 from polling.domain.limits import Limits
 from polling.domain.models import Event
-from polling.domain.state import AUDIENCE
-from polling.realtime.broadcast import ROLES, SCREENS, TallyPublisher, broadcast_state, room
+from polling.domain.roles import AUDIENCE, MODERATOR, ROLES, SCREENS
+from polling.realtime.broadcast import TallyPublisher, broadcast_state, room
 from polling.realtime.vote_writer import VoteWriter
 
 
@@ -45,7 +45,7 @@ def on_connect(auth: Any = None) -> None:
     """Authenticate from `auth` ({code, role, key}) and the participant cookie."""
     try:
         identity = _authenticate(auth)
-    except voting.VotingError as refused:
+    except Refused as refused:
         # The client sees `message`, and `data` as {ok, error, message} like any refusal.
         raise ConnectionRefusedError(
             refused.message, error(refused.code, refused.message)
@@ -91,7 +91,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
         return TOO_FAST
     try:
         _writer().cast_vote(identity.participant_id, round_id, choice)
-    except voting.VotingError as refused:
+    except Refused as refused:
         return error(refused.code, refused.message)
     _tallies().vote_committed(identity.event_id)
     return {"ok": True, "round": round_id, "choice": choice}
@@ -111,7 +111,7 @@ def on_control(data: Any = None) -> dict[str, Any]:
     try:
         with db.session() as db_session:
             voting.control(db_session, identity.event_id, action)
-    except voting.VotingError as refused:
+    except Refused as refused:
         return error(refused.code, refused.message)
     screens_only = action in voting.SCREEN_ONLY_ACTIONS
     broadcast_state(identity.event_id, SCREENS if screens_only else ROLES)
@@ -120,30 +120,30 @@ def on_control(data: Any = None) -> dict[str, Any]:
 
 def _authenticate(auth: Any) -> Identity:
     if not isinstance(auth, dict):
-        raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
+        raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
     role = auth.get("role", AUDIENCE)
     code = auth.get("code")
     if role not in ROLES or not isinstance(code, str):
-        raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
+        raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
     with db.session() as db_session:
         event = events.find_event(db_session, code)
     if event is None:
-        raise voting.VotingError("unknown_event", "There is no event with this code.")
+        raise AccessRefused("unknown_event", "There is no event with this code.")
     if role == AUDIENCE:
         token = session.get("participant")
         if not isinstance(token, str):
-            raise voting.VotingError(
+            raise AccessRefused(
                 "no_participant", "Open the event's vote page first: it sets the cookie."
             )
         if not _limits().connects_per_participant.allow(token):
-            raise voting.VotingError("rate_limited", "Too many connections; wait a moment.")
+            raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
         participant_id = _writer().join(event.id, token)
         return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
         if not _limits().failed_keys_per_event.allow(event.id):
-            raise voting.VotingError("too_many_attempts", "Too many wrong keys; try later.")
-        raise voting.VotingError("bad_key", "This key does not give access to this event.")
+            raise AccessRefused("too_many_attempts", "Too many wrong keys; try later.")
+        raise AccessRefused("bad_key", "This key does not give access to this event.")
     return Identity(event.id, role, can_control=key_role == MODERATOR)
 
 

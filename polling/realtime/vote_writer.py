@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from polling.domain import voting
-from polling.domain.voting import VotingError
+from polling.domain.errors import Refused, WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Job:
     write: Callable[[Connection], Any]
     done: Any  # an event of the async mode in use
     result: Any = None
-    error: VotingError | None = None
+    error: Refused | None = None
 
 
 @dataclass
@@ -65,7 +65,8 @@ class VoteWriter:
         self.last_vote = time.monotonic()
 
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
-        """Record a vote; returns once it is committed, raises VotingError if refused."""
+        """Record a vote; returns once it is committed, raises VotingError if the rules refuse it,
+        WriteFailed if it could not be saved."""
         self.last_vote = time.monotonic()
         self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice))
 
@@ -82,7 +83,7 @@ class VoteWriter:
                 self.start_task(self._run)
         self.wakeup.set()
         if not job.done.wait(WAIT_SECONDS):
-            raise VotingError("busy", "The server is busy; please try again.")
+            raise WriteFailed("busy", "The server is busy; please try again.")
         if job.error is not None:
             raise job.error
         return job.result
@@ -127,7 +128,7 @@ class VoteWriter:
                     job.error = None
                     try:
                         job.result = job.write(connection)
-                    except VotingError as refused:
+                    except Refused as refused:
                         job.error = refused
         except Exception:
             # The connection may be broken (database restarted): take a new one next time.
@@ -142,5 +143,5 @@ class VoteWriter:
         return self.connection
 
 
-def _storage_error() -> VotingError:
-    return VotingError("storage_error", "The vote could not be saved; please try again.")
+def _storage_error() -> WriteFailed:
+    return WriteFailed("storage_error", "The vote could not be saved; please try again.")

@@ -33,10 +33,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from polling import db, realtime
+from polling.domain.counts import Activity, activity_by_event
 from polling.domain.decks import Deck, DeckError, list_decks, load_deck, read_deck
 from polling.domain.events import (
-    Activity,
-    activity_by_event,
     create_event,
     delete_event,
     display_code,

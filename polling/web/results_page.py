@@ -15,7 +15,8 @@ from flask import Blueprint, Flask, render_template
 from markupsafe import Markup
 
 from polling import db
-from polling.domain.events import MODERATOR, display_code
+from polling.domain.events import display_code
+from polling.domain.roles import MODERATOR
 from polling.reports import charts, document
 from polling.web.i18n import other_language, strings
 
