@@ -80,8 +80,9 @@ def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snap
         "round": _round_payload(round_) if round_ else None,
         "revealed": event.results_revealed,
     }
-    wanted = with_tally and statement is not None and round_ is not None
-    tally = round_tally(session, event.id, statement, round_) if wanted else None
+    tally = None
+    if with_tally and statement is not None and round_ is not None:
+        tally = round_tally(session, event.id, statement, round_)
     return Snapshot(public=public, tally=tally)
 
 

@@ -7,6 +7,8 @@ committed in groups by `polling.realtime.vote_writer`. Callers broadcast only af
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -197,14 +199,14 @@ def _new_round(session: Session, event: Event) -> None:
     event.results_revealed = False
 
 
-def _results_mode(mode: str):
+def _results_mode(mode: str) -> Callable[[Session, Event], None]:
     def apply(session: Session, event: Event) -> None:
         event.results_mode = mode
 
     return apply
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     "next": lambda session, event: _move(event, +1),
     "previous": lambda session, event: _move(event, -1),
     "open": _open,
@@ -217,7 +219,7 @@ _HANDLERS = {
 }
 
 
-def _dialect_insert(connection: Connection):
+def _dialect_insert(connection: Connection) -> Callable[..., Any]:
     """INSERT with ON CONFLICT support for the database in use."""
     name = connection.dialect.name
     if name == "postgresql":

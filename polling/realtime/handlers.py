@@ -7,7 +7,7 @@ Handlers are thin: check who is asking, validate the payload, call a domain func
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
@@ -59,8 +59,8 @@ def on_connect(auth: Any = None) -> None:
 def on_disconnect(*_reason: Any) -> None:
     """Forget the connection's rate-limit buckets."""
     limits = _limits()
-    limits.votes_per_connection.forget(request.sid)
-    limits.requests_per_connection.forget(request.sid)
+    limits.votes_per_connection.forget(_sid())
+    limits.requests_per_connection.forget(_sid())
 
 
 @socketio.on("sync")
@@ -69,7 +69,7 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
     identity = _identity()
     if identity is None:
         return error("not_joined", "Connect with a valid event code first.")
-    if not _limits().requests_per_connection.allow(request.sid):
+    if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
     return {"ok": True, "state": _personal_state(identity)}
 
@@ -85,7 +85,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
     limits = _limits()
-    if not limits.votes_per_connection.allow(request.sid) or not (
+    if not limits.votes_per_connection.allow(_sid()) or not (
         limits.votes_per_participant.allow(identity.participant_id)
     ):
         return TOO_FAST
@@ -103,7 +103,7 @@ def on_control(data: Any = None) -> dict[str, Any]:
     identity = _identity()
     if identity is None or not identity.can_control:
         return error("forbidden", "Only the moderator can control the event.")
-    if not _limits().requests_per_connection.allow(request.sid):
+    if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
     action = data.get("action") if isinstance(data, dict) else None
     if action not in voting.ACTIONS:
@@ -156,6 +156,8 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
     """The state for one connection; a phone also gets its own vote in the current round."""
     with db.session() as db_session:
         event = db_session.get(Event, identity.event_id)
+        if event is None:  # deleted since the connect; the page reloads on event_deleted
+            raise AccessRefused("unknown_event", "This event no longer exists.")
         # A phone sees no counts before the reveal: counting them for every reconnecting
         # phone was 40% of a reconnect's cost.
         with_tally = identity.role != AUDIENCE or event.results_revealed
@@ -169,19 +171,28 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
     return payload
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: Any) -> TypeGuard[int]:
     """A database id: a positive integer that fits in 64 bits (a bigger one would make the
     database driver fail the whole batch of votes it is written with)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def _limits() -> Limits:
-    return current_app.extensions["polling_limits"]
+    limits: Limits = current_app.extensions["polling_limits"]
+    return limits
 
 
 def _tallies() -> TallyPublisher:
-    return current_app.extensions["polling_tallies"]
+    tallies: TallyPublisher = current_app.extensions["polling_tallies"]
+    return tallies
 
 
 def _writer() -> VoteWriter:
-    return current_app.extensions["polling_writer"]
+    writer: VoteWriter = current_app.extensions["polling_writer"]
+    return writer
+
+
+def _sid() -> str:
+    """The connection's Socket.IO id, which Flask-SocketIO sets on the request."""
+    sid: str = request.sid  # type: ignore[attr-defined]
+    return sid

@@ -72,7 +72,8 @@ class VoteWriter:
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""
-        return self._submit(lambda c: voting.join(c, event_id, token))
+        participant_id: int = self._submit(lambda c: voting.join(c, event_id, token))
+        return participant_id
 
     def _submit(self, write: Callable[[Connection], Any]) -> Any:
         job = Job(write=write, done=self.create_event())

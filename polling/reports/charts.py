@@ -10,10 +10,15 @@ Content-Security-Policy would block those, inline and in a downloaded file alike
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the charts draw the documents of these modules, which never import charts
+    from polling.reports.compare import CompareTable
+    from polling.reports.document import EventResults, RoundResult, StatementResult
+    from polling.reports.shift import ShiftResult
 
 # The option colours of static/css/app.css (--option-1 ...), in deck order.
 OPTION_COLOURS = ("#0b6e69", "#b23c0a", "#4b5563", "#6d28d9", "#1d4ed8", "#9d174d")
@@ -146,7 +151,7 @@ def sankey_svg(
             f'<path d="{path}" fill="{colour}" fill-opacity="0.45">'
             f"<title>{escape(flow.title)}</title></path>"
         )
-    bottom = top
+    bottom: float = top
     for nodes, texts, ys, x, label_x, anchor in (
         (left, left_texts, left_y, left_x, left_x - 8, "end"),
         (right, right_texts, right_y, right_x, right_x + node_width + 8, "start"),
@@ -162,13 +167,13 @@ def sankey_svg(
 
 
 def round_chart(
-    statement: Mapping[str, Any],
-    round_: Mapping[str, Any],
+    statement: StatementResult,
+    round_: RoundResult,
     t: Mapping[str, str],
     *,
     caption: bool = False,
 ) -> str:
-    """The bar chart of one round of a statement, from `polling.document.event_results`."""
+    """The bar chart of one round of a statement, from `polling.reports.document.event_results`."""
     title = t["chart_round_title"].format(n=statement["position"], round=round_["number"])
     bars = [
         Bar(o["label"], round_["counts"][o["key"]], round_["percentages"][o["key"]])
@@ -181,8 +186,8 @@ def round_chart(
 
 
 def shift_chart(
-    statement: Mapping[str, Any],
-    shift: Mapping[str, Any],
+    statement: StatementResult,
+    shift: ShiftResult,
     t: Mapping[str, str],
     *,
     caption: bool = False,
@@ -242,20 +247,18 @@ def shift_chart(
     )
 
 
-def comparison_chart(
-    table: Mapping[str, Any], event_labels: Sequence[str], t: Mapping[str, str]
-) -> str:
+def comparison_chart(table: CompareTable, event_labels: Sequence[str], t: Mapping[str, str]) -> str:
     """One statement's round across events (`polling.reports.compare.compare_tables`): a bar per
     event, split by option as shares of its votes, with the option labels as a legend."""
     options = table["options"]
     per_event = []
     for position, label in enumerate(event_labels):
-        cells = [
+        shares = [
             f"{option['label']} {cell['percent']}% ({cell['votes']})"
             for option in options
             if (cell := option["events"][position])
         ]
-        per_event.append(f"{label}: {', '.join(cells) or '–'}")
+        per_event.append(f"{label}: {', '.join(shares) or '–'}")
     round_label = t["round"].format(n=table["round"])
     summary = f"{table['statement']} ({round_label}): " + "; ".join(per_event)
     label_width = _label_width(event_labels)
@@ -265,7 +268,7 @@ def comparison_chart(
     legend_y, top, row, bar_height = 16, 34, 38, 24
     height = top + row * len(event_labels) + 6
     parts = [_open(height, summary)]
-    x = track_x
+    x: float = track_x
     for index, option in enumerate(options):
         parts.append(_rect(x, legend_y - 11, 12, 12, _colour(index), radius=2))
         parts.append(_text(x + 17, legend_y, _short(option["label"]), weight="700"))
@@ -307,17 +310,19 @@ def is_chart_file(name: str) -> bool:
     return bool(CHART_FILE.fullmatch(name) or SHIFT_FILE.fullmatch(name))
 
 
-def chart_file(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> str | None:
+def chart_file(results: EventResults, name: str, t: Mapping[str, str]) -> str | None:
     """The chart a download name asks for, as SVG with a visible title (also for a .png name:
     see `to_png`); None if there is no such statement, round or shift."""
-    if match := CHART_FILE.fullmatch(name):
-        statement = _statement(results, match["key"])
-        for round_ in statement["rounds"] if statement else ():
+    match = CHART_FILE.fullmatch(name) or SHIFT_FILE.fullmatch(name)
+    statement = _statement(results, match["key"]) if match else None
+    if match is None or statement is None:
+        return None
+    if match.re is CHART_FILE:
+        for round_ in statement["rounds"]:
             if round_["number"] == int(match["round"]):
                 return round_chart(statement, round_, t, caption=True)
-    elif match := SHIFT_FILE.fullmatch(name):
-        statement = _statement(results, match["key"])
-        for shift in statement["shifts"] if statement else ():
+    else:
+        for shift in statement["shifts"]:
             if (shift["from_round"], shift["to_round"]) == (
                 int(match["before"]),
                 int(match["after"]),
@@ -340,10 +345,11 @@ def to_png(svg: str) -> bytes:
     """A chart as PNG, for slide software that cannot place SVG. Needs `png_available()`."""
     import cairosvg
 
-    return cairosvg.svg2png(bytestring=svg.encode(), scale=PNG_SCALE)
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode(), scale=PNG_SCALE)
+    return png
 
 
-def _statement(results: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+def _statement(results: EventResults, key: str) -> StatementResult | None:
     return next((s for s in results["statements"] if s["key"] == key), None)
 
 
@@ -400,15 +406,18 @@ def _text_width(texts: Sequence[str]) -> float:
     return 14 + max((len(text) for text in texts), default=4) * 8.8
 
 
-def _label_width(labels: Any) -> float:
+def _label_width(labels: Iterable[str]) -> float:
     """The x where right-aligned labels end: room for the longest, a margin on the left."""
     longest = max((len(_short(label)) for label in labels), default=4)
     return 4 + min(max(longest * CHAR_WIDTH, 48), MAX_LABEL_CHARS * CHAR_WIDTH)
 
 
-def _stack(nodes: Sequence[tuple[str, int, str]], top: float, scale: float, gap: float) -> list:
+def _stack(
+    nodes: Sequence[tuple[str, int, str]], top: float, scale: float, gap: float
+) -> list[float]:
     """The top y of each node, stacked with a gap between."""
-    ys, y = [], top
+    ys: list[float] = []
+    y = top
     for _label, count, _fill in nodes:
         ys.append(y)
         y += count * scale + gap

@@ -8,8 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only the type: the command line imports this module for FORMATS
+    from polling.reports.document import EventResults
 
 SUMMARY_COLUMNS = (
     "position",
@@ -44,9 +48,9 @@ NO_VOTE = "(no vote)"
 TABLES = ("summary", "votes")
 
 
-def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def summary_rows(results: EventResults) -> list[dict[str, Any]]:
     """One row per statement, round and option."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for statement in results["statements"]:
         for round_ in statement["rounds"]:
             for option in statement["options"]:
@@ -70,11 +74,11 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def shift_rows(results: EventResults) -> list[dict[str, Any]]:
     """One row per statement, pair of rounds and transition, zeros included, so a pivot table
     of from_choice against to_choice needs no gaps filled. NO_VOTE stands for not voting in
     that round: (no vote) -> agree is newly voted, agree -> (no vote) dropped out."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for statement in results["statements"]:
         for shift in statement.get("shifts", []):
             pairs = [(t["from"], t["to"], t["count"]) for t in shift["transitions"]]
@@ -95,7 +99,7 @@ def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(results: dict[str, Any], table: str = "summary") -> str:
+def to_csv(results: EventResults, table: str = "summary") -> str:
     """The summary table, or every vote, as CSV."""
     columns, rows = (
         (SUMMARY_COLUMNS, summary_rows(results))
@@ -109,18 +113,18 @@ def to_csv(results: dict[str, Any], table: str = "summary") -> str:
     return out.getvalue()
 
 
-def to_json(results: dict[str, Any]) -> str:
+def to_json(results: EventResults) -> str:
     """The whole results document as JSON."""
     return json.dumps(results, ensure_ascii=False, indent=2) + "\n"
 
 
-def to_xlsx(results: dict[str, Any]) -> bytes:
+def to_xlsx(results: EventResults) -> bytes:
     """A workbook with the sheets summary, votes, shift and event, for people who open results
     in Excel or LibreOffice rather than in a script. Times are in UTC."""
     from openpyxl import Workbook  # imported here: only downloads need it, not every server start
 
     workbook = Workbook()
-    sheets = (
+    sheets: tuple[tuple[str, tuple[str, ...], Sequence[Mapping[str, Any]]], ...] = (
         ("summary", SUMMARY_COLUMNS, summary_rows(results)),
         ("votes", VOTE_COLUMNS, results["votes"]),
         ("shift", SHIFT_COLUMNS, shift_rows(results)),
@@ -175,7 +179,7 @@ def _tidy_sheet(sheet: Any, columns: tuple[str, ...]) -> None:
         sheet.column_dimensions[letter].width = min(max(widest, len(column), 8) + 2, 60)
 
 
-def render(results: dict[str, Any], fmt: str, table: str = "summary") -> str | bytes:
+def render(results: EventResults, fmt: str, table: str = "summary") -> str | bytes:
     """The results in one of FORMATS: text for csv and json, bytes for xlsx."""
     if fmt == "json":
         return to_json(results)

@@ -17,7 +17,6 @@ from collections import Counter
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -29,6 +28,7 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
 from polling import realtime
 from polling.domain.counts import Activity, activity_by_event
@@ -186,11 +186,12 @@ def compare() -> str | Response:
     if not found:
         abort(404)
     results = [document.event_results(db_session(), event) for event in found]
-    labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
-    tables = compare_tables(compare_rows(results))
+    labels = [f"{r['event']['code']} · {(r['event']['created_at'] or '')[:10]}" for r in results]
     text = strings(page_language(None))
-    for table in tables:
-        table["chart"] = charts.comparison_chart(table, labels, text)
+    tables = [
+        {**table, "chart": charts.comparison_chart(table, labels, text)}
+        for table in compare_tables(compare_rows(results))
+    ]
     return render_page("organiser_compare.html", deck=deck_name, labels=labels, tables=tables)
 
 

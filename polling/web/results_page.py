@@ -17,6 +17,8 @@ from markupsafe import Markup
 from polling.domain.events import display_code
 from polling.domain.roles import MODERATOR
 from polling.reports import charts, document
+from polling.reports.document import EventResults, StatementResult
+from polling.reports.shift import ShiftResult
 from polling.web.helpers import db_session, event_or_404, page_language, render_page, require_key
 from polling.web.i18n import strings
 
@@ -47,7 +49,7 @@ def results_page(code: str) -> str:
     )
 
 
-def build_report(results: Mapping[str, Any], t: Mapping[str, str]) -> dict[str, Any]:
+def build_report(results: EventResults, t: Mapping[str, str]) -> dict[str, Any]:
     """The page's content: per statement its rounds (chart, rows, turnout, times) and its
     shifts (chart, the four numbers, the from/to table). A pure function of the export."""
     statements = []
@@ -86,7 +88,7 @@ def build_report(results: Mapping[str, Any], t: Mapping[str, str]) -> dict[str, 
 
 
 def shift_table(
-    statement: Mapping[str, Any], shift: Mapping[str, Any], t: Mapping[str, str]
+    statement: StatementResult, shift: ShiftResult, t: Mapping[str, str]
 ) -> dict[str, Any]:
     """The shift as a from/to table: a row per choice in the earlier round and a column per
     choice in the later one, each with "did not vote" last. The corner cell is None: people
