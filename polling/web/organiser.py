@@ -37,14 +37,13 @@ from polling.domain.events import (
     create_event,
     delete_event,
     display_code,
-    find_event,
     list_events,
 )
 from polling.domain.models import Event, OrganiserPassword, utcnow
 from polling.reports import charts, document
 from polling.reports.compare import compare_rows, compare_tables, events_with_deck
 from polling.runtime import blocking_runner
-from polling.web.helpers import db_session, page_language, render_page
+from polling.web.helpers import db_session, event_or_404, page_language, render_page
 from polling.web.i18n import strings
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -210,7 +209,7 @@ def delete(code: str) -> Response:
     """Delete an event and everything of it; its open pages are told and reload."""
     if not _logged_in():
         abort(403)
-    event = _event_or_404(code)
+    event = event_or_404(code)
     delete_event(db_session(), event.id)
     realtime.event_deleted(event.id)
     flash(strings(page_language(None))["org_deleted"].format(code=display_code(code)))
@@ -218,15 +217,8 @@ def delete(code: str) -> Response:
 
 
 def _event_with_activity(code: str) -> tuple[Event, Activity]:
-    event = _event_or_404(code)
+    event = event_or_404(code)
     return event, activity_by_event(db_session(), event.id).get(event.id, Activity())
-
-
-def _event_or_404(code: str) -> Event:
-    event = find_event(db_session(), code)
-    if event is None:
-        abort(404)
-    return event
 
 
 def _uploaded_deck(filename: str, content: bytes) -> Deck:
