@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 
-from polling import socketio
+from polling import db, socketio
+from polling.domain.events import delete_event
 from tests.conftest import control, last_state, received
 
 
@@ -229,3 +230,11 @@ def test_closed_round_turnout_ignores_later_phones_and_equals_the_report(app, cl
 
     control(moderator, "new_round")  # an open round counts everyone joined so far
     assert last_state(moderator)["turnout"] == {"voters": 0, "participants": 3, "percent": 0}
+
+
+def test_sync_after_the_event_was_deleted_says_so(clients):
+    phone = clients.phone()
+    with db.session() as session:
+        delete_event(session, clients.event.id)
+    reply = phone.emit("sync", callback=True)
+    assert reply["ok"] is False and reply["error"] == "unknown_event"

@@ -71,7 +71,10 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
         return error("not_joined", "Connect with a valid event code first.")
     if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
-    return {"ok": True, "state": _personal_state(identity)}
+    try:
+        return {"ok": True, "state": _personal_state(identity)}
+    except Refused as refused:  # the event was deleted since the connect
+        return error(refused.code, refused.message)
 
 
 @socketio.on("vote")

@@ -75,15 +75,15 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def set_password(session_: Session, password: str) -> None:
+def set_password(database: Session, password: str) -> None:
     """Store a new password hash; every login made with the old one ends."""
-    stored = session_.scalar(select(OrganiserPassword))
+    stored = database.scalar(select(OrganiserPassword))
     if stored is None:
         stored = OrganiserPassword(id=1)
-        session_.add(stored)
+        database.add(stored)
     stored.password_hash = hash_password(password)
     stored.changed_at = utcnow()
-    session_.commit()
+    database.commit()
 
 
 def password_hash() -> str | None:
