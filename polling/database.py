@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
@@ -18,8 +19,15 @@ class Database:
     """Owns the engine and hands out sessions; initialised by `create_app`."""
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
+        self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The app's engine; raises if `create_app` has not run."""
+        if self._engine is None:
+            raise RuntimeError("the database is not initialised: call create_app() first")
+        return self._engine
 
     def init_app(self, app: Flask, *, check_schema: bool = True) -> None:
         """Connect to the configured database; create it if new, refuse it if out of date.
@@ -28,19 +36,17 @@ class Database:
         """
         url = app.config["DATABASE_URL"] or default_sqlite_url(Path(app.instance_path))
         app.config["DATABASE_URL"] = url
-        if self.engine is not None:
-            self.engine.dispose()
-        self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine = make_engine(url)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         if check_schema:
             from polling.schema import ensure_current
 
-            ensure_current(self.engine)
+            ensure_current(self._engine)
 
     def dedicated_engine(self) -> Engine:
         """A second engine on the same database, for the vote writer."""
-        if self.engine is None:
-            raise RuntimeError("the database is not initialised: call create_app() first")
         return make_engine(self.engine.url.render_as_string(hide_password=False), dedicated=True)
 
     def session(self) -> Session:
@@ -62,7 +68,7 @@ def make_engine(url: str, *, dedicated: bool = False) -> Engine:
     A dedicated engine has no pool: its user holds one connection for itself (the vote
     writer, which uses it from OS threads, away from the event loop's pool).
     """
-    pooling: dict = {"poolclass": NullPool} if dedicated else {}
+    pooling: dict[str, Any] = {"poolclass": NullPool} if dedicated else {}
     if not url.startswith("sqlite"):
         if not dedicated:
             pooling = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
@@ -71,7 +77,7 @@ def make_engine(url: str, *, dedicated: bool = False) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling)
 
     @event.listens_for(engine, "connect")
-    def set_sqlite_pragmas(dbapi_connection, _record) -> None:
+    def set_sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         # WAL lets readers (tallies, state) run while a vote is written;
         # synchronous=FULL keeps a committed vote through a power cut, not just a crash.

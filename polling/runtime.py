@@ -44,7 +44,8 @@ def blocking_runner(async_mode: str) -> Callable[..., Any]:
     if async_mode == "eventlet":
         from eventlet import tpool
 
-        return tpool.execute
+        execute: Callable[..., Any] = tpool.execute
+        return execute
     if async_mode == "gevent":
         import gevent
 

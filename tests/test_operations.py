@@ -41,7 +41,7 @@ def test_healthz_fails_when_the_database_is_gone(app, monkeypatch):
     pytest.importorskip("psycopg")
     # The server's database, stopped: nothing listens where it was.
     gone = make_engine(f"postgresql+psycopg://polling:secret@127.0.0.1:{closed_port()}/polling")
-    monkeypatch.setattr(db, "engine", gone)
+    monkeypatch.setattr(db, "_engine", gone)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "failing"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from polling.web.i18n import strings
 from polling.web.pages import CONTENT_SECURITY_POLICY
 
 
@@ -100,3 +103,30 @@ def test_cookie_is_secure_when_served_over_https(tmp_path, event):
     app = create_app({**app_settings(tmp_path), "PUBLIC_URL": "https://vote.example.org"})
     cookie = app.test_client().get(f"/{event.code}").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+# Every error code a phone can be given: on connect, in reply to a vote, and in reply to sync.
+PHONE_ERRORS = (
+    "bad_auth",
+    "unknown_event",
+    "no_participant",
+    "rate_limited",
+    "busy",
+    "storage_error",
+    "bad_request",
+    "not_audience",
+    "unknown_round",
+    "voting_closed",
+    "unknown_option",
+    "not_joined",
+)
+
+
+def test_the_phone_has_a_sentence_in_both_languages_for_every_documented_error():
+    protocol = (Path(__file__).resolve().parents[1] / "docs" / "protocol.md").read_text()
+    for code in PHONE_ERRORS:
+        if code == "no_participant":  # the phone reloads, which sets its cookie
+            continue
+        assert f"`{code}`" in protocol, code
+        dutch, english = strings("nl")[f"error_{code}"], strings("en")[f"error_{code}"]
+        assert dutch != english and "{" not in dutch + english, code

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 
-from polling import socketio
+from polling import db, socketio
+from polling.domain.events import delete_event
 from tests.conftest import control, last_state, received
 
 
@@ -203,3 +204,37 @@ def test_votes_leave_almost_no_cyclic_garbage(clients):
     # Werkzeug's URL matcher leaves one small cycle (8 objects) per event; a failed match
     # (about 60 per event) must not come back.
     assert garbage <= 50 * 10, f"{garbage} objects in reference cycles after 50 votes"
+
+
+def test_closed_round_turnout_ignores_later_phones_and_equals_the_report(app, clients):
+    moderator, presenter = clients.moderator(), clients.presenter()
+    voter, _idle = clients.phone(), clients.phone()
+    control(moderator, "next", "open")
+    round_id = last_state(voter)["round"]["id"]
+    voter.emit("vote", {"round": round_id, "choice": "agree"}, callback=True)
+    control(moderator, "close")
+    clients.phone()  # joins after the close, for the next statement
+    control(moderator, "reveal")
+
+    expected = {"voters": 1, "participants": 2, "percent": 50}
+    for screen in (moderator, presenter, clients.presenter()):
+        assert last_state(screen)["turnout"] == expected
+    event = clients.event
+    report = app.test_client().get(f"/{event.code}/export/results.json?key={event.moderator_key}")
+    first_round = report.get_json()["statements"][0]["rounds"][0]
+    assert (first_round["voters"], first_round["participants"], first_round["turnout"]) == (
+        1,
+        2,
+        50,
+    )
+
+    control(moderator, "new_round")  # an open round counts everyone joined so far
+    assert last_state(moderator)["turnout"] == {"voters": 0, "participants": 3, "percent": 0}
+
+
+def test_sync_after_the_event_was_deleted_says_so(clients):
+    phone = clients.phone()
+    with db.session() as session:
+        delete_event(session, clients.event.id)
+    reply = phone.emit("sync", callback=True)
+    assert reply["ok"] is False and reply["error"] == "unknown_event"

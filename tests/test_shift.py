@@ -30,8 +30,8 @@ def test_counts_every_kind_of_transition():
         ("disagree", "disagree"): 0,
     }
     assert (shift.unchanged, shift.changed, shift.voted_both) == (1, 3, 4)
-    assert shift.newly_voted == {"agree": 1, "disagree": 0}  # fay, only in round 2
-    assert shift.dropped_out == {"agree": 0, "disagree": 1}  # eve, only in round 1
+    assert shift.newly_voted_by_choice == {"agree": 1, "disagree": 0}  # fay, only in round 2
+    assert shift.dropped_out_by_choice == {"agree": 0, "disagree": 1}  # eve, only in round 1
     assert shift.changed_percent == 75
 
 
@@ -44,7 +44,8 @@ def test_other_statements_and_rounds_do_not_count():
     ]
     shift = opinion_shift(rows, "value", OPTIONS, 1, 2)
     assert shift.unchanged == 1 and shift.changed == 0
-    assert sum(shift.newly_voted.values()) == sum(shift.dropped_out.values()) == 0
+    newly_voted, dropped_out = shift.newly_voted_by_choice, shift.dropped_out_by_choice
+    assert sum(newly_voted.values()) == sum(dropped_out.values()) == 0
     assert opinion_shift(rows, "value", OPTIONS, 2, 3).changed == 1
 
 

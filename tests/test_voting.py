@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from polling import create_app, db
+from polling.domain.errors import VotingError
 from polling.domain.models import Event, Vote
 from polling.domain.state import current_tally, snapshot
-from polling.domain.voting import VotingError, cast_vote, control, join
+from polling.domain.voting import cast_vote, control, join
 from tests.conftest import app_settings
 
 

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from polling.domain.decks import Deck
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
+from polling.domain.roles import MODERATOR, PRESENTER
 
 CODE_LENGTH = 6
-PRESENTER = "presenter"
-MODERATOR = "moderator"
 
 
 def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") -> Event:
@@ -151,34 +150,6 @@ def _aware(value: datetime | None) -> datetime | None:
 def list_events(session: Session) -> list[Event]:
     """All events, newest first."""
     return list(session.scalars(select(Event).order_by(Event.id.desc())))
-
-
-@dataclass(frozen=True)
-class Activity:
-    """How many phones joined an event and how many votes it holds."""
-
-    participants: int = 0
-    votes: int = 0
-
-
-def activity_by_event(session: Session, event_id: int | None = None) -> dict[int, Activity]:
-    """Participants and votes per event id (of every event, or of one), in two queries."""
-    participants_query = select(Participant.event_id, func.count()).group_by(Participant.event_id)
-    votes_query = (
-        select(Statement.event_id, func.count(Vote.id))
-        .join(Round, Round.statement_id == Statement.id)
-        .join(Vote, Vote.round_id == Round.id)
-        .group_by(Statement.event_id)
-    )
-    if event_id is not None:
-        participants_query = participants_query.where(Participant.event_id == event_id)
-        votes_query = votes_query.where(Statement.event_id == event_id)
-    participants = dict(session.execute(participants_query).all())
-    votes = dict(session.execute(votes_query).all())
-    return {
-        event_id: Activity(participants.get(event_id, 0), votes.get(event_id, 0))
-        for event_id in participants.keys() | votes.keys()
-    }
 
 
 def delete_event(session: Session, event_id: int) -> None:

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from polling.domain.counts import participants, round_participants, vote_counts
 from polling.domain.models import Event, Participant, Round, RoundArchive, Statement, Vote, utcnow
-from polling.domain.state import vote_counts
 
 
 @dataclass(frozen=True)
@@ -63,17 +63,13 @@ def _last_activity(session: Session, event: Event) -> datetime:
 
 def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
     archived = 0
-    joined = list(
-        session.scalars(select(Participant.joined_at).where(Participant.event_id == event.id))
-    )
     for statement in event.statements:
         for round_ in statement.rounds:
             if session.get(RoundArchive, round_.id) is not None:
                 continue
             counts = vote_counts(session, round_.id)
-            until = round_.closed_at
-            participants = sum(1 for moment in joined if until is None or moment <= until)
-            session.add(RoundArchive(round_id=round_.id, counts=counts, participants=participants))
+            audience = round_participants(session, event.id, round_.closed_at)
+            session.add(RoundArchive(round_id=round_.id, counts=counts, participants=audience))
             archived += 1
     round_ids = (
         select(Round.id)
@@ -83,6 +79,7 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
     votes = session.scalar(
         select(func.count()).select_from(Vote).where(Vote.round_id.in_(round_ids))
     )
+    joined = participants(session, event.id)
     if not dry_run:
         session.flush()
         session.execute(delete(Vote).where(Vote.round_id.in_(round_ids)))
@@ -91,7 +88,7 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
         code=event.code,
         rounds_archived=archived,
         votes_deleted=votes or 0,
-        participants_deleted=len(joined),
+        participants_deleted=joined,
     )
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polling.domain.events import PRESENTER, display_code
+from polling.domain.counts import round_participants, vote_counts
+from polling.domain.events import display_code
 from polling.domain.models import Event, Option, Round, RoundArchive, Statement, Vote
+from polling.domain.roles import AUDIENCE, PRESENTER
 from polling.domain.tally import Tally, make_tally
-from polling.domain.voting import count_participants
-
-AUDIENCE = "audience"
 
 
 @dataclass(frozen=True)
@@ -81,8 +80,9 @@ def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snap
         "round": _round_payload(round_) if round_ else None,
         "revealed": event.results_revealed,
     }
-    wanted = with_tally and statement is not None and round_ is not None
-    tally = round_tally(session, event.id, statement, round_) if wanted else None
+    tally = None
+    if with_tally and statement is not None and round_ is not None:
+        tally = round_tally(session, event.id, statement, round_)
     return Snapshot(public=public, tally=tally)
 
 
@@ -93,20 +93,9 @@ def round_tally(session: Session, event_id: int, statement: Statement, round_: R
     archive = session.get(RoundArchive, round_.id)
     if archive is not None:
         return make_tally(round_.id, keys, archive.counts, archive.participants)
-    counts = vote_counts(session, round_.id)
-    return make_tally(round_.id, keys, counts, count_participants(session, event_id))
-
-
-def vote_counts(session: Session, round_id: int) -> dict[str, int]:
-    """Votes per option key in a round, counted from the vote rows."""
-    return dict(
-        session.execute(
-            select(Option.key, func.count(Vote.id))
-            .join(Vote, Vote.option_id == Option.id)
-            .where(Vote.round_id == round_id)
-            .group_by(Option.key)
-        ).all()
-    )
+    # A closed round's turnout counts the phones joined by its close, as the report does.
+    participants = round_participants(session, event_id, round_.closed_at)
+    return make_tally(round_.id, keys, vote_counts(session, round_.id), participants)
 
 
 def current_tally(session: Session, event_id: int) -> Tally | None:

@@ -13,7 +13,7 @@ class Tally:
 
     round_id: int
     counts: dict[str, int]  # option key -> votes, in the statement's option order
-    participants: int  # phones that joined the event so far
+    participants: int  # the round's audience: see polling.domain.counts.round_participants
 
     @property
     def voters(self) -> int:

@@ -7,11 +7,14 @@ committed in groups by `polling.realtime.vote_writer`. Callers broadcast only af
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from polling.domain.errors import VotingError
 from polling.domain.models import (
     STATEMENT,
     Event,
@@ -37,15 +40,6 @@ ACTIONS = (
 # Actions that change nothing a phone shows: only the screens are told, which spares a
 # broadcast to every phone in the hall.
 SCREEN_ONLY_ACTIONS = ("results_live", "results_hidden")
-
-
-class VotingError(Exception):
-    """A request the rules refuse; `code` is stable for clients, `message` is for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def token_digest(event_id: int, token: str) -> str:
@@ -205,14 +199,14 @@ def _new_round(session: Session, event: Event) -> None:
     event.results_revealed = False
 
 
-def _results_mode(mode: str):
+def _results_mode(mode: str) -> Callable[[Session, Event], None]:
     def apply(session: Session, event: Event) -> None:
         event.results_mode = mode
 
     return apply
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     "next": lambda session, event: _move(event, +1),
     "previous": lambda session, event: _move(event, -1),
     "open": _open,
@@ -225,17 +219,7 @@ _HANDLERS = {
 }
 
 
-def count_participants(session: Session, event_id: int) -> int:
-    """Phones that joined the event."""
-    return (
-        session.scalar(
-            select(func.count()).select_from(Participant).where(Participant.event_id == event_id)
-        )
-        or 0
-    )
-
-
-def _dialect_insert(connection: Connection):
+def _dialect_insert(connection: Connection) -> Callable[..., Any]:
     """INSERT with ON CONFLICT support for the database in use."""
     name = connection.dialect.name
     if name == "postgresql":

@@ -11,12 +11,8 @@ from flask import Flask
 
 from polling import db, socketio
 from polling.domain import state
-from polling.domain.events import MODERATOR, PRESENTER
 from polling.domain.models import Event
-from polling.domain.state import AUDIENCE
-
-ROLES = (AUDIENCE, PRESENTER, MODERATOR)
-SCREENS = (PRESENTER, MODERATOR)
+from polling.domain.roles import ROLES, SCREENS
 
 
 def room(event_id: int, role: str) -> str:
@@ -87,7 +83,7 @@ class TallyPublisher:
             if event is None or tally is None:
                 return
             revealed, mode = event.results_revealed, event.results_mode
-        for role in (PRESENTER, MODERATOR):
+        for role in SCREENS:
             message = state.tally_message(tally, role, revealed, mode)
             socketio.emit("tally", message, to=room(event_id, role))
         if since is not None:

@@ -7,18 +7,18 @@ Handlers are thin: check who is asking, validate the payload, call a domain func
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from polling import db, socketio
 from polling.domain import events, state, voting
-from polling.domain.events import MODERATOR
+from polling.domain.errors import AccessRefused, Refused
 from polling.domain.limits import Limits
 from polling.domain.models import Event
-from polling.domain.state import AUDIENCE
-from polling.realtime.broadcast import ROLES, SCREENS, TallyPublisher, broadcast_state, room
+from polling.domain.roles import AUDIENCE, MODERATOR, ROLES, SCREENS
+from polling.realtime.broadcast import TallyPublisher, broadcast_state, room
 from polling.realtime.vote_writer import VoteWriter
 
 
@@ -45,7 +45,7 @@ def on_connect(auth: Any = None) -> None:
     """Authenticate from `auth` ({code, role, key}) and the participant cookie."""
     try:
         identity = _authenticate(auth)
-    except voting.VotingError as refused:
+    except Refused as refused:
         # The client sees `message`, and `data` as {ok, error, message} like any refusal.
         raise ConnectionRefusedError(
             refused.message, error(refused.code, refused.message)
@@ -63,8 +63,8 @@ def on_disconnect(*_reason: Any) -> None:
     if identity is not None:
         current_app.extensions["polling_metrics"].disconnect(identity.role)
     limits = _limits()
-    limits.votes_per_connection.forget(request.sid)
-    limits.requests_per_connection.forget(request.sid)
+    limits.votes_per_connection.forget(_sid())
+    limits.requests_per_connection.forget(_sid())
 
 
 @socketio.on("sync")
@@ -73,9 +73,12 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
     identity = _identity()
     if identity is None:
         return error("not_joined", "Connect with a valid event code first.")
-    if not _limits().requests_per_connection.allow(request.sid):
+    if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
-    return {"ok": True, "state": _personal_state(identity)}
+    try:
+        return {"ok": True, "state": _personal_state(identity)}
+    except Refused as refused:  # the event was deleted since the connect
+        return error(refused.code, refused.message)
 
 
 @socketio.on("vote")
@@ -89,13 +92,13 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
     limits = _limits()
-    if not limits.votes_per_connection.allow(request.sid) or not (
+    if not limits.votes_per_connection.allow(_sid()) or not (
         limits.votes_per_participant.allow(identity.participant_id)
     ):
         return TOO_FAST
     try:
         _writer().cast_vote(identity.participant_id, round_id, choice)
-    except voting.VotingError as refused:
+    except Refused as refused:
         return error(refused.code, refused.message)
     _tallies().vote_committed(identity.event_id)
     return {"ok": True, "round": round_id, "choice": choice}
@@ -107,7 +110,7 @@ def on_control(data: Any = None) -> dict[str, Any]:
     identity = _identity()
     if identity is None or not identity.can_control:
         return error("forbidden", "Only the moderator can control the event.")
-    if not _limits().requests_per_connection.allow(request.sid):
+    if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
     action = data.get("action") if isinstance(data, dict) else None
     if action not in voting.ACTIONS:
@@ -115,7 +118,7 @@ def on_control(data: Any = None) -> dict[str, Any]:
     try:
         with db.session() as db_session:
             voting.control(db_session, identity.event_id, action)
-    except voting.VotingError as refused:
+    except Refused as refused:
         return error(refused.code, refused.message)
     screens_only = action in voting.SCREEN_ONLY_ACTIONS
     broadcast_state(identity.event_id, SCREENS if screens_only else ROLES)
@@ -124,30 +127,30 @@ def on_control(data: Any = None) -> dict[str, Any]:
 
 def _authenticate(auth: Any) -> Identity:
     if not isinstance(auth, dict):
-        raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
+        raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
     role = auth.get("role", AUDIENCE)
     code = auth.get("code")
     if role not in ROLES or not isinstance(code, str):
-        raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
+        raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
     with db.session() as db_session:
         event = events.find_event(db_session, code)
     if event is None:
-        raise voting.VotingError("unknown_event", "There is no event with this code.")
+        raise AccessRefused("unknown_event", "There is no event with this code.")
     if role == AUDIENCE:
         token = session.get("participant")
         if not isinstance(token, str):
-            raise voting.VotingError(
+            raise AccessRefused(
                 "no_participant", "Open the event's vote page first: it sets the cookie."
             )
         if not _limits().connects_per_participant.allow(token):
-            raise voting.VotingError("rate_limited", "Too many connections; wait a moment.")
+            raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
         participant_id = _writer().join(event.id, token)
         return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
         if not _limits().failed_keys_per_event.allow(event.id):
-            raise voting.VotingError("too_many_attempts", "Too many wrong keys; try later.")
-        raise voting.VotingError("bad_key", "This key does not give access to this event.")
+            raise AccessRefused("too_many_attempts", "Too many wrong keys; try later.")
+        raise AccessRefused("bad_key", "This key does not give access to this event.")
     return Identity(event.id, role, can_control=key_role == MODERATOR)
 
 
@@ -160,6 +163,8 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
     """The state for one connection; a phone also gets its own vote in the current round."""
     with db.session() as db_session:
         event = db_session.get(Event, identity.event_id)
+        if event is None:  # deleted since the connect; the page reloads on event_deleted
+            raise AccessRefused("unknown_event", "This event no longer exists.")
         # A phone sees no counts before the reveal: counting them for every reconnecting
         # phone was 40% of a reconnect's cost.
         with_tally = identity.role != AUDIENCE or event.results_revealed
@@ -173,19 +178,28 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
     return payload
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: Any) -> TypeGuard[int]:
     """A database id: a positive integer that fits in 64 bits (a bigger one would make the
     database driver fail the whole batch of votes it is written with)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def _limits() -> Limits:
-    return current_app.extensions["polling_limits"]
+    limits: Limits = current_app.extensions["polling_limits"]
+    return limits
 
 
 def _tallies() -> TallyPublisher:
-    return current_app.extensions["polling_tallies"]
+    tallies: TallyPublisher = current_app.extensions["polling_tallies"]
+    return tallies
 
 
 def _writer() -> VoteWriter:
-    return current_app.extensions["polling_writer"]
+    writer: VoteWriter = current_app.extensions["polling_writer"]
+    return writer
+
+
+def _sid() -> str:
+    """The connection's Socket.IO id, which Flask-SocketIO sets on the request."""
+    sid: str = request.sid  # type: ignore[attr-defined]
+    return sid

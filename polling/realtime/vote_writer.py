@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from polling.domain import voting
-from polling.domain.voting import VotingError
+from polling.domain.errors import Refused, WriteFailed
 from polling.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class Job:
     write: Callable[[Connection], Any]
     done: Any  # an event of the async mode in use
     result: Any = None
-    error: VotingError | None = None
+    error: Refused | None = None
     is_vote: bool = False
 
 
@@ -68,13 +68,15 @@ class VoteWriter:
         self.last_vote = time.monotonic()
 
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
-        """Record a vote; returns once it is committed, raises VotingError if refused."""
+        """Record a vote; returns once it is committed, raises VotingError if the rules refuse it,
+        WriteFailed if it could not be saved."""
         self.last_vote = time.monotonic()
         self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice), is_vote=True)
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""
-        return self._submit(lambda c: voting.join(c, event_id, token))
+        participant_id: int = self._submit(lambda c: voting.join(c, event_id, token))
+        return participant_id
 
     def _submit(self, write: Callable[[Connection], Any], *, is_vote: bool = False) -> Any:
         job = Job(write=write, done=self.create_event(), is_vote=is_vote)
@@ -85,7 +87,7 @@ class VoteWriter:
                 self.start_task(self._run)
         self.wakeup.set()
         if not job.done.wait(WAIT_SECONDS):
-            raise VotingError("busy", "The server is busy; please try again.")
+            raise WriteFailed("busy", "The server is busy; please try again.")
         if job.error is not None:
             raise job.error
         return job.result
@@ -133,7 +135,7 @@ class VoteWriter:
                     job.error = None
                     try:
                         job.result = job.write(connection)
-                    except VotingError as refused:
+                    except Refused as refused:
                         job.error = refused
         except Exception:
             # The connection may be broken (database restarted): take a new one next time.
@@ -148,5 +150,5 @@ class VoteWriter:
         return self.connection
 
 
-def _storage_error() -> VotingError:
-    return VotingError("storage_error", "The vote could not be saved; please try again.")
+def _storage_error() -> WriteFailed:
+    return WriteFailed("storage_error", "The vote could not be saved; please try again.")

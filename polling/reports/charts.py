@@ -10,10 +10,15 @@ Content-Security-Policy would block those, inline and in a downloaded file alike
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the charts draw the documents of these modules, which never import charts
+    from polling.reports.compare import CompareTable
+    from polling.reports.document import EventResults, RoundResult, StatementResult
+    from polling.reports.shift import ShiftResult
 
 # The option colours of static/css/app.css (--option-1 ...), in deck order.
 OPTION_COLOURS = ("#0b6e69", "#b23c0a", "#4b5563", "#6d28d9", "#1d4ed8", "#9d174d")
@@ -145,7 +150,7 @@ def sankey_svg(
             f'<path d="{path}" fill="{colour}" fill-opacity="0.45">'
             f"<title>{escape(flow.title)}</title></path>"
         )
-    bottom = top
+    bottom: float = top
     for nodes, texts, ys, x, label_x, anchor in (
         (left, left_texts, left_y, left_x, left_x - 8, "end"),
         (right, right_texts, right_y, right_x, right_x + node_width + 8, "start"),
@@ -161,13 +166,13 @@ def sankey_svg(
 
 
 def round_chart(
-    statement: Mapping[str, Any],
-    round_: Mapping[str, Any],
+    statement: StatementResult,
+    round_: RoundResult,
     t: Mapping[str, str],
     *,
     caption: bool = False,
 ) -> str:
-    """The bar chart of one round of a statement, from `polling.document.event_results`."""
+    """The bar chart of one round of a statement, from `polling.reports.document.event_results`."""
     title = t["chart_round_title"].format(n=statement["position"], round=round_["number"])
     bars = [
         Bar(o["label"], round_["counts"][o["key"]], round_["percentages"][o["key"]])
@@ -181,17 +186,13 @@ def round_chart(
     )
 
 
-def round_caption(
-    statement: Mapping[str, Any], round_: Mapping[str, Any], t: Mapping[str, str]
-) -> str:
+def round_caption(statement: StatementResult, round_: RoundResult, t: Mapping[str, str]) -> str:
     """What a round's chart shows: "Stelling 2, ronde 1 · 40 stemmen"."""
     title = t["chart_round_title"].format(n=statement["position"], round=round_["number"])
     return f"{title} · {t['chart_voters'].format(voters=round_['voters'])}"
 
 
-def shift_caption(
-    statement: Mapping[str, Any], shift: Mapping[str, Any], t: Mapping[str, str]
-) -> str:
+def shift_caption(statement: StatementResult, shift: ShiftResult, t: Mapping[str, str]) -> str:
     """What a shift's chart shows: "Stelling 2, ronde 1 → 2"."""
     return t["chart_shift_title"].format(
         n=statement["position"], before=shift["from_round"], after=shift["to_round"]
@@ -199,8 +200,8 @@ def shift_caption(
 
 
 def shift_chart(
-    statement: Mapping[str, Any],
-    shift: Mapping[str, Any],
+    statement: StatementResult,
+    shift: ShiftResult,
     t: Mapping[str, str],
     *,
     caption: bool = False,
@@ -258,20 +259,18 @@ def shift_chart(
     )
 
 
-def comparison_chart(
-    table: Mapping[str, Any], event_labels: Sequence[str], t: Mapping[str, str]
-) -> str:
+def comparison_chart(table: CompareTable, event_labels: Sequence[str], t: Mapping[str, str]) -> str:
     """One statement's round across events (`polling.reports.compare.compare_tables`): a bar per
     event, split by option as shares of its votes, with the option labels as a legend."""
     options = table["options"]
     per_event = []
     for position, label in enumerate(event_labels):
-        cells = [
+        shares = [
             f"{option['label']} {cell['percent']}% ({cell['votes']})"
             for option in options
             if (cell := option["events"][position])
         ]
-        per_event.append(f"{label}: {', '.join(cells) or '–'}")
+        per_event.append(f"{label}: {', '.join(shares) or '–'}")
     round_label = t["round"].format(n=table["round"])
     summary = f"{table['statement']} ({round_label}): " + "; ".join(per_event)
     label_width = _label_width(event_labels)
@@ -281,7 +280,7 @@ def comparison_chart(
     legend_y, top, row, bar_height = 16, 34, 38, 24
     height = top + row * len(event_labels) + 6
     parts = [_open(height, summary)]
-    x = track_x
+    x: float = track_x
     for index, option in enumerate(options):
         parts.append(_rect(x, legend_y - 11, 12, 12, _colour(index), radius=2))
         parts.append(_text(x + 17, legend_y, _short(option["label"]), weight="700"))
@@ -323,7 +322,7 @@ def is_chart_file(name: str) -> bool:
     return bool(CHART_FILE.fullmatch(name) or SHIFT_FILE.fullmatch(name))
 
 
-def chart_file(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> str | None:
+def chart_file(results: EventResults, name: str, t: Mapping[str, str]) -> str | None:
     """The chart a download name asks for, as SVG with a visible title; None if there is no
     such statement, round or shift. (A .png name: see `chart_slide`.)"""
     found = _find_chart(results, name)
@@ -332,20 +331,25 @@ def chart_file(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> s
     statement, round_, shift = found
     if round_ is not None:
         return round_chart(statement, round_, t, caption=True)
+    assert shift is not None
     return shift_chart(statement, shift, t, caption=True)
 
 
-def _find_chart(results: Mapping[str, Any], name: str) -> tuple[Any, Any, Any] | None:
+def _find_chart(
+    results: EventResults, name: str
+) -> tuple[StatementResult, RoundResult | None, ShiftResult | None] | None:
     """(statement, round, None) or (statement, None, shift) of a chart's download name."""
-    if match := CHART_FILE.fullmatch(name):
-        statement = _statement(results, match["key"])
-        for round_ in statement["rounds"] if statement else ():
+    match = CHART_FILE.fullmatch(name) or SHIFT_FILE.fullmatch(name)
+    statement = _statement(results, match["key"]) if match else None
+    if match is None or statement is None:
+        return None
+    if match.re is CHART_FILE:
+        for round_ in statement["rounds"]:
             if round_["number"] == int(match["round"]):
                 return statement, round_, None
-    elif match := SHIFT_FILE.fullmatch(name):
-        statement = _statement(results, match["key"])
+    else:
         wanted = (int(match["before"]), int(match["after"]))
-        for shift in statement["shifts"] if statement else ():
+        for shift in statement["shifts"]:
             if (shift["from_round"], shift["to_round"]) == wanted:
                 return statement, None, shift
     return None
@@ -361,7 +365,7 @@ SLIDE_TITLE_CHARS = 56  # per line at that size (DejaVu Sans Bold, the widest li
 SLIDE_TITLE_LINES = 4
 
 
-def chart_slide(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> str | None:
+def chart_slide(results: EventResults, name: str, t: Mapping[str, str]) -> str | None:
     """The chart a download name asks for as a slide (SVG, for `to_png`): the statement as the
     title, what the chart shows (statement, round, votes) under it, then the chart, scaled to
     fill the rest. None if there is no such chart."""
@@ -372,6 +376,7 @@ def chart_slide(results: Mapping[str, Any], name: str, t: Mapping[str, str]) -> 
     if round_ is not None:
         subtitle, chart = round_caption(statement, round_, t), round_chart(statement, round_, t)
     else:
+        assert shift is not None
         subtitle, chart = shift_caption(statement, shift, t), shift_chart(statement, shift, t)
     return slide_svg(statement["texts"]["statement"], subtitle, chart)
 
@@ -381,7 +386,7 @@ def slide_svg(title: str, subtitle: str, chart: str) -> str:
     chart (an SVG document without caption) scaled to the space left, centred."""
     lines = _wrap(title, SLIDE_TITLE_CHARS, SLIDE_TITLE_LINES)
     line_height = SLIDE_TITLE_SIZE * 1.2
-    y = SLIDE_MARGIN + SLIDE_TITLE_SIZE
+    y: float = SLIDE_MARGIN + SLIDE_TITLE_SIZE
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{SLIDE_WIDTH}" height="{SLIDE_HEIGHT}" '
         f'viewBox="0 0 {SLIDE_WIDTH} {SLIDE_HEIGHT}" font-family="{FONT}" fill="{INK}">',
@@ -432,7 +437,7 @@ def _wrap(text: str, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def _statement(results: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+def _statement(results: EventResults, key: str) -> StatementResult | None:
     return next((s for s in results["statements"] if s["key"] == key), None)
 
 
@@ -489,15 +494,18 @@ def _text_width(texts: Sequence[str]) -> float:
     return 14 + max((len(text) for text in texts), default=4) * 8.8
 
 
-def _label_width(labels: Any) -> float:
+def _label_width(labels: Iterable[str]) -> float:
     """The x where right-aligned labels end: room for the longest, a margin on the left."""
     longest = max((len(_short(label)) for label in labels), default=4)
     return 4 + min(max(longest * CHAR_WIDTH, 48), MAX_LABEL_CHARS * CHAR_WIDTH)
 
 
-def _stack(nodes: Sequence[tuple[str, int, str]], top: float, scale: float, gap: float) -> list:
+def _stack(
+    nodes: Sequence[tuple[str, int, str]], top: float, scale: float, gap: float
+) -> list[float]:
     """The top y of each node, stacked with a gap between."""
-    ys, y = [], top
+    ys: list[float] = []
+    y = top
     for _label, count, _fill in nodes:
         ys.append(y)
         y += count * scale + gap

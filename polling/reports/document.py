@@ -2,33 +2,108 @@
 between rounds, and every anonymous vote.
 
 `event_results` reads the database once; `polling.reports.formats` writes its files, and the
-results page, the charts and the comparison read it too.
+results page, the charts and the comparison read it too. The document is typed with
+TypedDicts: plain dicts at run time, so the JSON download is the document as it is (no
+conversion that could drift from it), while mypy checks every key a reader uses.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from polling.domain.counts import counts_by_round, round_participants
 from polling.domain.events import display_code
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 from polling.domain.retention import archived_counts
 from polling.domain.tally import make_tally
-from polling.reports.shift import statement_shifts
+from polling.reports.shift import ShiftResult, statement_shifts
 
 
-def event_results(session: Session, event: Event, language: str | None = None) -> dict[str, Any]:
+class PanelMember(TypedDict):
+    """A member of the panel, with their role in the document's language."""
+
+    name: str
+    role: str
+
+
+class EventInfo(TypedDict):
+    """What the document says about the event itself."""
+
+    code: str  # grouped for reading: "482 913"
+    title: str
+    language: str
+    deck: str
+    created_at: str | None  # ISO 8601, UTC, to the second
+    panel: list[PanelMember]
+
+
+class OptionInfo(TypedDict):
+    """An option of a statement, with its label in the document's language."""
+
+    key: str
+    label: str
+
+
+class FactInfo(TypedDict):
+    """A context fact of a statement, with its source."""
+
+    text: str
+    source: str
+
+
+class RoundResult(TypedDict):
+    """One round's tally; `participants` counts the phones joined by its close."""
+
+    number: int
+    opened_at: str | None
+    closed_at: str | None  # None while the round is open
+    counts: dict[str, int]  # option key -> votes, in option order
+    percentages: dict[str, int]  # whole percentages that add up to 100 (or all 0)
+    voters: int
+    participants: int
+    turnout: int  # voters as a whole percentage of participants
+
+
+class StatementResult(TypedDict):
+    """A statement with its rounds and the shifts between them."""
+
+    position: int
+    key: str
+    texts: dict[str, str]  # "statement" (and more) in the document's language
+    options: list[OptionInfo]
+    facts: list[FactInfo]
+    rounds: list[RoundResult]
+    shifts: list[ShiftResult]
+
+
+class VoteRow(TypedDict):
+    """One anonymous vote: the participant as a 10-character pseudonym."""
+
+    participant: str
+    statement_key: str
+    round: int
+    choice: str
+    cast_at: str | None
+
+
+class EventResults(TypedDict):
+    """Everything an organiser takes home from an event (`event_results`)."""
+
+    event: EventInfo
+    statements: list[StatementResult]
+    votes: list[VoteRow]
+
+
+def event_results(session: Session, event: Event, language: str | None = None) -> EventResults:
     """Everything an organiser takes home from an event, in the event's language (or in
     `language`, where the deck has texts in it: the results page follows the reader's choice)."""
     fallback = event.language
     language = language or fallback
-    joined_times = list(
-        session.scalars(select(Participant.joined_at).where(Participant.event_id == event.id))
-    )
-    counts = _counts_by_round(session, event.id)
+    counts = counts_by_round(session, event.id)
     archives = archived_counts(
         session, [r.id for statement in event.statements for r in statement.rounds]
     )
@@ -36,29 +111,32 @@ def event_results(session: Session, event: Event, language: str | None = None) -
     # The shift follows database ids, not the 10-character pseudonyms of the export: two phones
     # whose pseudonyms happen to collide must never be taken for one person.
     by_statement: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
+    for participant_id, row in rows:
         by_statement.setdefault(row["statement_key"], []).append(
-            {**row, "participant": row["participant_id"]}
+            {**row, "participant": participant_id}
         )
-    statements = []
+    statements: list[StatementResult] = []
     for statement in event.statements:
         keys = [option.key for option in statement.options]
-        rounds = []
+        rounds: list[RoundResult] = []
         for round_ in statement.rounds:
-            # Turnout counts the phones that had joined by the time voting closed.
-            until = round_.closed_at
-            participants = sum(1 for t in joined_times if until is None or t <= until)
-            round_counts = counts.get(round_.id, {})
             if round_.id in archives:  # raw votes deleted by retention: the kept counts
                 round_counts = archives[round_.id].counts
                 participants = archives[round_.id].participants
+            else:
+                round_counts = counts.get(round_.id, {})
+                participants = round_participants(session, event.id, round_.closed_at)
             tally = make_tally(round_.id, keys, round_counts, participants)
             rounds.append(
                 {
                     "number": round_.number,
                     "opened_at": _time(round_.opened_at),
                     "closed_at": _time(round_.closed_at),
-                    **{k: v for k, v in tally.as_dict().items() if k != "round_id"},
+                    "counts": dict(tally.counts),
+                    "percentages": tally.percentages,
+                    "voters": tally.voters,
+                    "participants": tally.participants,
+                    "turnout": tally.turnout,
                 }
             )
         votes = by_statement.get(statement.key, [])
@@ -73,7 +151,10 @@ def event_results(session: Session, event: Event, language: str | None = None) -
                     for o in statement.options
                 ],
                 "facts": [
-                    {key: _localised(fact[key], language, fallback) for key in ("text", "source")}
+                    {
+                        "text": _localised(fact["text"], language, fallback),
+                        "source": _localised(fact["source"], language, fallback),
+                    }
                     for fact in statement.facts
                 ],
                 "rounds": rounds,
@@ -93,27 +174,12 @@ def event_results(session: Session, event: Event, language: str | None = None) -
             ],
         },
         "statements": statements,
-        "votes": [{k: v for k, v in row.items() if k != "participant_id"} for row in rows],
+        "votes": [row for _participant_id, row in rows],
     }
 
 
-def _counts_by_round(session: Session, event_id: int) -> dict[int, dict[str, int]]:
-    rows = session.execute(
-        select(Vote.round_id, Option.key, func.count(Vote.id))
-        .join(Option, Vote.option_id == Option.id)
-        .join(Round, Vote.round_id == Round.id)
-        .join(Statement, Round.statement_id == Statement.id)
-        .where(Statement.event_id == event_id)
-        .group_by(Vote.round_id, Option.key)
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for round_id, key, count in rows:
-        counts.setdefault(round_id, {})[key] = count
-    return counts
-
-
-def _vote_rows(session: Session, event_id: int) -> list[dict[str, Any]]:
-    """Every vote as exported, plus the participant's database id for the shift."""
+def _vote_rows(session: Session, event_id: int) -> list[tuple[int, VoteRow]]:
+    """Every vote as exported, with the participant's database id for the shift."""
     rows = session.execute(
         select(
             Participant.id,
@@ -131,14 +197,16 @@ def _vote_rows(session: Session, event_id: int) -> list[dict[str, Any]]:
         .order_by(Statement.position, Round.number, Vote.cast_at, Vote.id)
     )
     return [
-        {
-            "participant": Participant(token_digest=digest).pseudonym,
-            "statement_key": statement_key,
-            "round": number,
-            "choice": choice,
-            "cast_at": _time(cast_at),
-            "participant_id": participant_id,
-        }
+        (
+            participant_id,
+            {
+                "participant": Participant(token_digest=digest).pseudonym,
+                "statement_key": statement_key,
+                "round": number,
+                "choice": choice,
+                "cast_at": _time(cast_at),
+            },
+        )
         for participant_id, digest, statement_key, number, choice, cast_at in rows
     ]
 

@@ -10,7 +10,10 @@ import io
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only the type: the command line imports this module for FORMATS
+    from polling.reports.document import EventResults
 
 SUMMARY_COLUMNS = (
     "position",
@@ -50,9 +53,9 @@ NO_VOTE = "(no vote)"
 TABLES = ("summary", "votes")
 
 
-def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def summary_rows(results: EventResults) -> list[dict[str, Any]]:
     """One row per statement, round and option."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for statement in results["statements"]:
         for round_ in statement["rounds"]:
             for option in statement["options"]:
@@ -76,7 +79,7 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def vote_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+def vote_rows(results: EventResults) -> list[dict[str, Any]]:
     """Every vote, with its option's label beside the key."""
     labels = _labels(results)
     return [
@@ -85,13 +88,13 @@ def vote_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def shift_rows(results: dict[str, Any], no_vote_label: str = NO_VOTE) -> list[dict[str, Any]]:
+def shift_rows(results: EventResults, no_vote_label: str = NO_VOTE) -> list[dict[str, Any]]:
     """One row per statement, pair of rounds and transition, zeros included, so a pivot table
     of from_choice against to_choice needs no gaps filled. NO_VOTE stands for not voting in
     that round: (no vote) -> agree is newly voted, agree -> (no vote) dropped out. Each choice
     has its label beside it (`no_vote_label` for NO_VOTE)."""
     labels = _labels(results)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for statement in results["statements"]:
         key = statement["key"]
 
@@ -119,7 +122,7 @@ def shift_rows(results: dict[str, Any], no_vote_label: str = NO_VOTE) -> list[di
     return rows
 
 
-def to_csv(results: dict[str, Any], table: str = "summary", time_zone: tzinfo = UTC) -> str:
+def to_csv(results: EventResults, table: str = "summary", time_zone: tzinfo = UTC) -> str:
     """The summary table, or every vote, as CSV for Excel: a byte order mark first, times in
     `time_zone` as ISO 8601 with their offset. The header keeps the column keys (scripts)."""
     columns, rows = (
@@ -143,13 +146,13 @@ def to_csv(results: dict[str, Any], table: str = "summary", time_zone: tzinfo = 
     return out.getvalue()
 
 
-def to_json(results: dict[str, Any]) -> str:
+def to_json(results: EventResults) -> str:
     """The whole results document as JSON."""
     return json.dumps(results, ensure_ascii=False, indent=2) + "\n"
 
 
 def to_xlsx(
-    results: dict[str, Any],
+    results: EventResults,
     t: Mapping[str, str] | None = None,
     time_zone: tzinfo = UTC,
 ) -> bytes:
@@ -193,7 +196,7 @@ def _header(column: str, t: Mapping[str, str], offset: str) -> str:
     return f"{header} ({offset})" if column in TIME_COLUMNS else header
 
 
-def _offset(results: dict[str, Any], time_zone: tzinfo) -> str:
+def _offset(results: EventResults, time_zone: tzinfo) -> str:
     """The zone and its UTC offset at the event's start: "Europe/Amsterdam, UTC+01:00"."""
     created = results["event"].get("created_at")
     at = _local(created, time_zone) if created else datetime.now(time_zone)
@@ -215,7 +218,7 @@ def _cell(column: str, value: Any, time_zone: tzinfo = UTC) -> Any:
     return value
 
 
-def _labels(results: dict[str, Any]) -> dict[tuple[str, str], str]:
+def _labels(results: EventResults) -> dict[tuple[str, str], str]:
     """(statement key, option key) -> the option's label."""
     return {
         (statement["key"], option["key"]): option["label"]
@@ -249,7 +252,7 @@ def _tidy_sheet(sheet: Any, columns: tuple[str, ...]) -> None:
 
 
 def render(
-    results: dict[str, Any],
+    results: EventResults,
     fmt: str,
     table: str = "summary",
     *,

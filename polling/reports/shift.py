@@ -10,7 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
+
+# "from" is a keyword, so this one is spelled as a call.
+Transition = TypedDict("Transition", {"from": str, "to": str, "count": int})
+
+
+class ShiftResult(TypedDict):
+    """A shift as the results document (and its JSON) holds it: `Shift.as_dict`."""
+
+    statement_key: str
+    from_round: int
+    to_round: int
+    options: list[str]
+    voted_both: int
+    unchanged: int
+    changed: int
+    changed_percent: int
+    newly_voted: int  # how many voted only in the later round
+    dropped_out: int  # how many voted only in the earlier round
+    transitions: list[Transition]
+    newly_voted_by_choice: dict[str, int]
+    dropped_out_by_choice: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -24,9 +45,19 @@ class Shift:
     # (choice in `before`, choice in `after`) -> participants, for every pair of options.
     transitions: dict[tuple[str, str], int]
     # Voted only in `after`, by their choice then: people who came in or made up their mind.
-    newly_voted: dict[str, int]
+    newly_voted_by_choice: dict[str, int]
     # Voted only in `before`, by their choice then: people who left or did not vote again.
-    dropped_out: dict[str, int]
+    dropped_out_by_choice: dict[str, int]
+
+    @property
+    def newly_voted(self) -> int:
+        """Voted only in `after`."""
+        return sum(self.newly_voted_by_choice.values())
+
+    @property
+    def dropped_out(self) -> int:
+        """Voted only in `before`."""
+        return sum(self.dropped_out_by_choice.values())
 
     @property
     def unchanged(self) -> int:
@@ -48,7 +79,7 @@ class Shift:
         """Changed as a whole percentage of those who voted in both rounds."""
         return round(100 * self.changed / self.voted_both) if self.voted_both else 0
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ShiftResult:
         """The form written to the JSON export: numbers only, every pair listed, zeros too."""
         return {
             "statement_key": self.statement_key,
@@ -59,14 +90,14 @@ class Shift:
             "unchanged": self.unchanged,
             "changed": self.changed,
             "changed_percent": self.changed_percent,
-            "newly_voted": sum(self.newly_voted.values()),
-            "dropped_out": sum(self.dropped_out.values()),
+            "newly_voted": self.newly_voted,
+            "dropped_out": self.dropped_out,
             "transitions": [
                 {"from": old, "to": new, "count": count}
                 for (old, new), count in self.transitions.items()
             ],
-            "newly_voted_by_choice": dict(self.newly_voted),
-            "dropped_out_by_choice": dict(self.dropped_out),
+            "newly_voted_by_choice": dict(self.newly_voted_by_choice),
+            "dropped_out_by_choice": dict(self.dropped_out_by_choice),
         }
 
 
@@ -80,8 +111,9 @@ def opinion_shift(
     """Compare round `before` with round `after` of one statement, participant by participant.
 
     `votes` are rows with `participant`, `statement_key`, `round` and `choice`, as
-    `polling.document.event_results` gives them (other statements and rounds are ignored). The
-    participant may be any hashable identity: the export's pseudonym or a database id.
+    `polling.reports.document.event_results` gives them (other statements and rounds are
+    ignored). The participant may be any hashable identity: the export's pseudonym or a
+    database id.
     """
     first = _choices(votes, statement_key, before)
     second = _choices(votes, statement_key, after)
@@ -105,8 +137,8 @@ def opinion_shift(
         after=after,
         options=tuple(keys),
         transitions=transitions,
-        newly_voted=newly_voted,
-        dropped_out=dropped_out,
+        newly_voted_by_choice=newly_voted,
+        dropped_out_by_choice=dropped_out,
     )
 
 

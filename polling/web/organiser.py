@@ -13,17 +13,14 @@ import hmac
 import secrets
 import time
 from collections import Counter
-from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -31,24 +28,23 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
-from polling import db, realtime
+from polling import realtime
+from polling.domain.counts import Activity, activity_by_event
 from polling.domain.decks import Deck, DeckError, list_decks, load_deck, read_deck
 from polling.domain.events import (
-    Activity,
-    activity_by_event,
     create_event,
     delete_event,
     display_code,
-    find_event,
     list_events,
 )
 from polling.domain.models import Event, OrganiserPassword, utcnow
 from polling.reports import charts, document
 from polling.reports.compare import compare_rows, compare_tables, events_with_deck
 from polling.runtime import blocking_runner
-from polling.web.i18n import other_language, strings
-from polling.web.pages import page_language
+from polling.web.helpers import db_session, event_or_404, page_language, render_page
+from polling.web.i18n import strings
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -79,24 +75,23 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def set_password(db_session: Session, password: str) -> None:
+def set_password(database: Session, password: str) -> None:
     """Store a new password hash; every login made with the old one ends."""
-    stored = db_session.scalar(select(OrganiserPassword))
+    stored = database.scalar(select(OrganiserPassword))
     if stored is None:
         stored = OrganiserPassword(id=1)
-        db_session.add(stored)
+        database.add(stored)
     stored.password_hash = hash_password(password)
     stored.changed_at = utcnow()
-    db_session.commit()
+    database.commit()
 
 
 def password_hash() -> str | None:
     """The hash logins are checked against: the environment's, else the stored one."""
-    from_environment = current_app.extensions["polling_admin_hash"]
+    from_environment: str | None = current_app.extensions["polling_admin_hash"]
     if from_environment:
         return from_environment
-    with db.session() as db_session:
-        return db_session.scalar(select(OrganiserPassword.password_hash))
+    return db_session().scalar(select(OrganiserPassword.password_hash))
 
 
 def csrf_token() -> str:
@@ -121,7 +116,7 @@ def check_csrf() -> None:
 
 @bp.get("/login")
 def login_page() -> str:
-    return _render("organiser_login.html", configured=password_hash() is not None)
+    return render_page("organiser_login.html", configured=password_hash() is not None)
 
 
 @bp.post("/login")
@@ -129,7 +124,7 @@ def login() -> Response | tuple[str, int]:
     """Check the password; after 10 tries the area takes one every 6 s (HTTP 429)."""
     stored = password_hash()
     if stored is None:
-        return _render("organiser_login.html", configured=False), 403
+        return render_page("organiser_login.html", configured=False), 403
     if not current_app.extensions["polling_limits"].organiser_logins.allow("organiser"):
         abort(429)
     password = request.form.get("password", "")
@@ -137,7 +132,7 @@ def login() -> Response | tuple[str, int]:
     run_blocking = blocking_runner(current_app.config["ASYNC_MODE"])
     if not run_blocking(check_password_hash, stored, password):
         text = strings(page_language(None))
-        return _render("organiser_login.html", configured=True, problem=text["org_wrong"]), 401
+        return render_page("organiser_login.html", configured=True, problem=text["org_wrong"]), 401
     # A fresh token after login, so one seen before cannot be replayed in the new session.
     session["csrf"] = secrets.token_hex(16)
     session["organiser"] = {"login": _fingerprint(stored), "at": int(time.time())}
@@ -175,8 +170,7 @@ def create() -> Response | tuple[str, int]:
             deck = _deck_from_folder(request.form.get("deck", ""))
     except DeckError as refused:
         return _list_page(text["org_deck_refused"].format(problem=str(refused))), 400
-    with db.session() as db_session:
-        created = create_event(db_session, deck, results_mode=results_mode)
+    created = create_event(db_session(), deck, results_mode=results_mode)
     flash(text["org_created"].format(code=display_code(created.code)))
     return redirect(url_for(".events", _anchor=f"event-{created.code}"))
 
@@ -187,17 +181,17 @@ def compare() -> str | Response:
     if not _logged_in():
         return redirect(url_for(".login_page"))
     deck_name = request.args.get("deck", "")
-    with db.session() as db_session:
-        found = events_with_deck(db_session, deck_name)
-        if not found:
-            abort(404)
-        results = [document.event_results(db_session, event) for event in found]
-    labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
-    tables = compare_tables(compare_rows(results))
+    found = events_with_deck(db_session(), deck_name)
+    if not found:
+        abort(404)
+    results = [document.event_results(db_session(), event) for event in found]
+    labels = [f"{r['event']['code']} · {(r['event']['created_at'] or '')[:10]}" for r in results]
     text = strings(page_language(None))
-    for table in tables:
-        table["chart"] = charts.comparison_chart(table, labels, text)
-    return _render("organiser_compare.html", deck=deck_name, labels=labels, tables=tables)
+    tables = [
+        {**table, "chart": charts.comparison_chart(table, labels, text)}
+        for table in compare_tables(compare_rows(results))
+    ]
+    return render_page("organiser_compare.html", deck=deck_name, labels=labels, tables=tables)
 
 
 @bp.get("/events/<code:code>/delete")
@@ -205,7 +199,9 @@ def confirm_delete(code: str) -> str | Response:
     if not _logged_in():
         return redirect(url_for(".login_page"))
     event, activity = _event_with_activity(code)
-    return _render("organiser_delete.html", item=event, activity=activity, code=display_code(code))
+    return render_page(
+        "organiser_delete.html", item=event, activity=activity, code=display_code(code)
+    )
 
 
 @bp.post("/events/<code:code>/delete")
@@ -213,26 +209,16 @@ def delete(code: str) -> Response:
     """Delete an event and everything of it; its open pages are told and reload."""
     if not _logged_in():
         abort(403)
-    with db.session() as db_session:
-        event = _event_or_404(db_session, code)
-        delete_event(db_session, event.id)
+    event = event_or_404(code)
+    delete_event(db_session(), event.id)
     realtime.event_deleted(event.id)
     flash(strings(page_language(None))["org_deleted"].format(code=display_code(code)))
     return redirect(url_for(".events"))
 
 
 def _event_with_activity(code: str) -> tuple[Event, Activity]:
-    with db.session() as db_session:
-        event = _event_or_404(db_session, code)
-        activity = activity_by_event(db_session, event.id).get(event.id, Activity())
-    return event, activity
-
-
-def _event_or_404(db_session: Session, code: str) -> Event:
-    event = find_event(db_session, code)
-    if event is None:
-        abort(404)
-    return event
+    event = event_or_404(code)
+    return event, activity_by_event(db_session(), event.id).get(event.id, Activity())
 
 
 def _uploaded_deck(filename: str, content: bytes) -> Deck:
@@ -253,13 +239,10 @@ def _deck_from_folder(name: str) -> Deck:
 
 def _list_page(problem: str | None = None) -> str:
     """The events with their links and activity, the forms, and what went wrong if anything."""
-    with db.session() as db_session:
-        items = list_events(db_session)
-        for item in items:
-            item.statements  # noqa: B018 - loaded here, used after the session closes
-        activity = activity_by_event(db_session)
+    items = list_events(db_session())
+    activity = activity_by_event(db_session())
     events_per_deck = Counter(item.deck_name for item in items)
-    return _render(
+    return render_page(
         "organiser.html",
         items=items,
         activity=activity,
@@ -284,10 +267,3 @@ def _fingerprint(stored_hash: str) -> str:
     """Names the password a login was made with, without putting its hash in the cookie."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, stored_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _render(template: str, **context: Any) -> str:
-    language = page_language(None)
-    return render_template(
-        template, lang=language, t=strings(language), other=other_language(language), **context
-    )

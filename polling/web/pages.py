@@ -11,26 +11,20 @@ from flask import (
     abort,
     current_app,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
 from werkzeug.routing import BaseConverter
+from werkzeug.wrappers import Response as BaseResponse
 
-from polling import db
 from polling.config import time_zone
-from polling.domain.events import (
-    MODERATOR,
-    PRESENTER,
-    display_code,
-    find_event,
-    normalise_code,
-    role_for_key,
-)
-from polling.domain.models import Event
+from polling.domain.events import display_code, find_event, normalise_code
+from polling.domain.roles import MODERATOR, PRESENTER
 from polling.reports import charts, document, formats
-from polling.web.i18n import other_language, pick_language, strings
+from polling.web import helpers
+from polling.web.helpers import db_session, event_or_404, page_language, render_page, require_key
+from polling.web.i18n import strings
 from polling.web.qr import qr_svg
 from polling.web.urls import display_url, join_url, public_base_url
 
@@ -74,6 +68,7 @@ class CodeConverter(BaseConverter):
 def init_app(app: Flask) -> None:
     """Register the pages, the code converter and the security headers."""
     app.url_map.converters["code"] = CodeConverter
+    helpers.init_app(app)
     app.register_blueprint(bp)
     app.after_request(security_headers)
     for status in ERROR_TEXTS:
@@ -95,29 +90,20 @@ def security_headers(response: Response) -> Response:
 
 
 @bp.get("/")
-def join() -> str | Response | tuple[str, int]:
+def join() -> str | BaseResponse | tuple[str, int]:
     """Type a code to join; a valid one redirects to the vote page."""
-    language = page_language(None)
-    text = strings(language)
+    text = strings(page_language(None))
     raw = request.args.get("code")
     problem = None
     if raw is not None:
         code = normalise_code(raw)
         if code is None:
             problem = text["join_bad_code"]
+        elif find_event(db_session(), code) is not None:
+            return redirect(url_for(".vote", code=code))
         else:
-            with db.session() as db_session:
-                if find_event(db_session, code) is not None:
-                    return redirect(url_for(".vote", code=code))
             problem = text["join_unknown_code"].format(code=display_code(code))
-    page = render_template(
-        "join.html",
-        lang=language,
-        t=text,
-        other=other_language(language),
-        problem=problem,
-        typed=raw or "",
-    )
+    page = render_page("join.html", problem=problem, typed=raw or "")
     return (page, 400) if problem else page
 
 
@@ -128,15 +114,7 @@ def vote(code: str) -> str:
     if not isinstance(session.get("participant"), str):
         session["participant"] = secrets.token_urlsafe(24)
         session.permanent = True
-    language = page_language(event)
-    return render_template(
-        "vote.html",
-        event=event,
-        lang=language,
-        t=strings(language),
-        other=other_language(language),
-        code_display=display_code(event.code),
-    )
+    return render_page("vote.html", event, code_display=display_code(event.code))
 
 
 @bp.get("/<code:code>/presenter")
@@ -144,13 +122,10 @@ def presenter(code: str) -> str:
     """The projector's page; with the moderator key it also takes keyboard shortcuts."""
     event = event_or_404(code)
     key = require_key(event, (PRESENTER, MODERATOR))
-    language = page_language(event)
     url = join_url(public_base_url(), event)
-    return render_template(
+    return render_page(
         "presenter.html",
-        event=event,
-        lang=language,
-        t=strings(language),
+        event,
         key=key,
         join_url_display=display_url(url),
         # Host and path apart, so a long address breaks before the code, not inside it.
@@ -165,17 +140,7 @@ def moderator(code: str) -> str:
     """The moderator's phone page."""
     event = event_or_404(code)
     key = require_key(event, (MODERATOR,))
-    language = page_language(event)
-    return render_template(
-        "moderator.html",
-        event=event,
-        lang=language,
-        t=strings(language),
-        key=key,
-        other=other_language(language),
-        code_display=display_code(event.code),
-        downloads=list(DOWNLOADS),
-    )
+    return render_page("moderator.html", event, key=key, code_display=display_code(event.code))
 
 
 @bp.get("/<code:code>/qr.svg")
@@ -194,9 +159,8 @@ def download(code: str, name: str) -> Response:
     require_key(event, (MODERATOR,))
     if name not in DOWNLOADS and not charts.is_chart_file(name):
         abort(404)
-    with db.session() as db_session:
-        event = db_session.merge(event)
-        results = document.event_results(db_session, event)
+    results = document.event_results(db_session(), event)
+    body: str | bytes
     if name in DOWNLOADS:
         fmt, table, mimetype = DOWNLOADS[name]
         body = formats.render(
@@ -212,9 +176,10 @@ def download(code: str, name: str) -> Response:
             abort(404)
         body, mimetype = charts.to_png(slide), "image/png"
     else:
-        body, mimetype = charts.chart_file(results, name, strings(event.language)), "image/svg+xml"
-        if body is None:
+        svg = charts.chart_file(results, name, strings(event.language))
+        if svg is None:
             abort(404)
+        body, mimetype = svg, "image/svg+xml"
     filename = f"{event.code}-{name}"
     return Response(
         body,
@@ -238,34 +203,6 @@ def socketio_path() -> Response:
     abort(404)
 
 
-def require_key(event: Event, roles: tuple[str, ...]) -> str:
-    """The ?key= of the request if it is one of these roles' keys; else 403, or 429 once an
-    event has seen too many wrong keys (see polling.domain.limits)."""
-    key = request.args.get("key", "")
-    if role_for_key(event, key) in roles:
-        return key
-    if not current_app.extensions["polling_limits"].failed_keys_per_event.allow(event.id):
-        abort(429)
-    abort(403)
-
-
-def event_or_404(code: str) -> Event:
-    with db.session() as db_session:
-        event = find_event(db_session, code)
-        if event is None:
-            abort(404)
-        event.statements  # noqa: B018 - loaded here, used after the session closes
-        return event
-
-
-def page_language(event: Event | None) -> str:
-    """?lang= switches the UI language and is remembered; otherwise the event's language."""
-    requested = request.args.get("lang")
-    if requested is not None and pick_language(requested, "") == requested:
-        session["lang"] = requested
-    return pick_language(session.get("lang"), event.language if event else "nl")
-
-
 # The heading and sentence of each error page (keys of polling.web.i18n), by HTTP status.
 ERROR_TEXTS = {
     400: ("bad_request_title", "bad_request_text"),
@@ -277,10 +214,6 @@ ERROR_TEXTS = {
 
 
 def _error_page(status: int) -> tuple[str, int]:
-    language = page_language(None)
-    text = strings(language)
+    text = strings(page_language(None))
     title, sentence = ERROR_TEXTS[status]
-    page = render_template(
-        "error.html", lang=language, t=text, title=text[title], sentence=text[sentence]
-    )
-    return page, status
+    return render_page("error.html", title=text[title], sentence=text[sentence]), status

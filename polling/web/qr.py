@@ -13,7 +13,8 @@ def qr_svg(url: str) -> str:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
     code.add_data(url)
     image = code.make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
-    return image.to_string(encoding="unicode")
+    svg: str = image.to_string(encoding="unicode")
+    return svg
 
 
 def qr_text(url: str) -> str:

@@ -11,22 +11,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask
 from markupsafe import Markup
 
-from polling import db
-from polling.domain.events import MODERATOR, display_code
+from polling.domain.events import display_code
+from polling.domain.roles import MODERATOR
 from polling.reports import charts, document
-from polling.web.i18n import other_language, strings
-
-# The pages' own checks, shared so that every page of an event refuses a wrong key alike.
-from polling.web.pages import event_or_404, page_language, require_key
+from polling.reports.document import EventResults, StatementResult
+from polling.reports.shift import ShiftResult
+from polling.web.helpers import db_session, event_or_404, page_language, render_page, require_key
+from polling.web.i18n import strings
 
 bp = Blueprint("results", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the page; after `views.init_app`, which adds the `code` URL converter."""
+    """Register the page; after `pages.init_app`, which adds the `code` URL converter."""
     app.register_blueprint(bp)
     app.add_template_filter(local_time)
 
@@ -37,22 +37,18 @@ def results_page(code: str) -> str:
     event = event_or_404(code)
     key = require_key(event, (MODERATOR,))
     language = page_language(event)
-    with db.session() as db_session:
-        results = document.event_results(db_session, db_session.merge(event), language)
+    results = document.event_results(db_session(), event, language)
     text = strings(language)
-    return render_template(
+    return render_page(
         "results.html",
-        event=event,
-        lang=language,
-        t=text,
+        event,
         key=key,
-        other=other_language(language),
         code_display=display_code(event.code),
         report=build_report(results, text),
     )
 
 
-def build_report(results: Mapping[str, Any], t: Mapping[str, str]) -> dict[str, Any]:
+def build_report(results: EventResults, t: Mapping[str, str]) -> dict[str, Any]:
     """The page's content: per statement its rounds (chart, rows, turnout, times) and its
     shifts (chart, the four numbers, the from/to table). A pure function of the export."""
     statements = []
@@ -91,7 +87,7 @@ def build_report(results: Mapping[str, Any], t: Mapping[str, str]) -> dict[str, 
 
 
 def shift_table(
-    statement: Mapping[str, Any], shift: Mapping[str, Any], t: Mapping[str, str]
+    statement: StatementResult, shift: ShiftResult, t: Mapping[str, str]
 ) -> dict[str, Any]:
     """The shift as a from/to table: a row per choice in the earlier round and a column per
     choice in the later one, each with "did not vote" last. The corner cell is None: people

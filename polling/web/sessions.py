@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 # Where Flask-SocketIO keeps a connection's own copy of the session, in that connection's
 # WSGI environ, from the connect onwards.
@@ -18,8 +19,8 @@ class SessionInterface(SecureCookieSessionInterface):
     half the server's CPU for a vote.
     """
 
-    def open_session(self, app, request):  # type: ignore[no-untyped-def]
-        saved = request.environ.get(SOCKET_SESSION)
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        saved: SecureCookieSession | None = request.environ.get(SOCKET_SESSION)
         if saved is not None:
             return saved
         return super().open_session(app, request)

@@ -19,7 +19,7 @@ def lan_address() -> str:
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         probe.connect(("10.255.255.255", 1))
-        address = probe.getsockname()[0]
+        address: str = probe.getsockname()[0]
     except OSError:
         address = "127.0.0.1"
     finally:
@@ -39,7 +39,7 @@ def default_public_url(host: str, port: int) -> str:
 def public_base_url() -> str:
     """The configured public URL, else the address of this request with loopback replaced
     by the LAN address (a QR code pointing at localhost is useless to a phone)."""
-    configured = current_app.config.get("PUBLIC_URL")
+    configured: str | None = current_app.config.get("PUBLIC_URL")
     if configured:
         return configured.rstrip("/")
     parts = urlsplit(request.host_url)

@@ -75,7 +75,6 @@ const KEYS = {
   PageUp: () => "previous",
   o: () => (state.phase === "open" ? "close" : "open"),
   u: () => (state.revealed ? "hide" : "reveal"),
-  r: () => (state.revealed ? "hide" : "reveal"),
   n: () => "new_round",
 };
 

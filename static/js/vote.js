@@ -34,7 +34,7 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
   onRefused(reason) {
     // Lost cookie: the page sets a new one.
     if (reason.error === "no_participant") window.location.reload();
-    else status.textContent = reason.message;
+    else status.textContent = errorText(reason.error);
   },
 });
 
@@ -51,15 +51,17 @@ function vote(choice) {
     } else if (reply.ok) {
       acknowledged.set(reply.round, reply.choice);
     } else {
-      problem = strings(`error_${reply.error}`) ?? format("error_generic", { message: reply.message });
+      problem = errorText(reply.error);
     }
     render();
   });
 }
 
-function strings(key) {
+// Every error code has a sentence in the page's language; never the server's English one.
+function errorText(code) {
+  const key = `error_${code}`;
   const text = format(key);
-  return text === key ? null : text;
+  return text === key ? format("error_generic") : text;
 }
 
 function render() {

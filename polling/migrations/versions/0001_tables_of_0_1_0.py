@@ -24,7 +24,7 @@ TIMESTAMP = sa.DateTime(timezone=True)
 def upgrade() -> None:
     existing = set(sa.inspect(op.get_bind()).get_table_names())
 
-    def create(name: str, *columns_and_constraints: sa.SchemaItem) -> bool:
+    def create(name: str, *columns_and_constraints: sa.schema.SchemaItem) -> bool:
         if name in existing:
             return False
         op.create_table(name, *columns_and_constraints)
