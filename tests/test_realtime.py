@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 from polling import socketio
-from tests.conftest import control, last_state, received
+from tests.support import control, last_state, received
 
 
 def test_phone_gets_the_current_state_on_connect(clients):

@@ -18,9 +18,7 @@ from markupsafe import escape
 from polling.cli import cli
 from polling.reports import charts
 from polling.reports.formats import to_xlsx
-from tests.conftest import control, last_state
-from tests.services import REQUIRED
-from tests.test_export import download, run_first_statement
+from tests.support import control, download, last_state, run_first_statement, unavailable
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -218,9 +216,7 @@ def test_chart_downloads_are_svg_files_with_a_title(app, clients):
 def test_charts_come_as_png_for_slides(app, clients):
     if not charts.png_available():
         message = "PNG charts need cairosvg and the system's cairo library (Debian: libcairo2)"
-        if REQUIRED:
-            pytest.fail(f"{message}; POLLING_REQUIRE_SERVICES=1 makes this test required")
-        pytest.skip(message)
+        unavailable(message)
     from PIL import Image  # installed with cairosvg
 
     run_first_statement(clients)

@@ -10,7 +10,7 @@ from polling import create_app, db
 from polling.domain.models import Event, Vote
 from polling.domain.state import current_tally, snapshot
 from polling.domain.voting import VotingError, cast_vote, control, join
-from tests.conftest import app_settings
+from tests.support import app_settings
 
 
 def act(event_id: int, *actions: str) -> Event:
