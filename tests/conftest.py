@@ -8,6 +8,7 @@ their tmp_path or to build/.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,16 @@ from polling.domain.decks import Deck, load_deck
 from polling.domain.events import create_event
 from polling.domain.models import Event
 from tests.services import postgres_url, redis_url  # noqa: F401 - fixtures for every test
-from tests.support import PANEL_DECK, Clients, app_settings
+from tests.support import PANEL_DECK, Clients, app_settings, close_clients
 
 TREE_BEFORE = pytest.StashKey[set[str] | None]()
+
+
+@pytest.fixture(autouse=True)
+def _shut_down_socketio_clients() -> Iterator[None]:
+    """After each test (and after its server stopped), no real client is left reconnecting."""
+    yield
+    close_clients()
 
 
 @pytest.fixture

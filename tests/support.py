@@ -140,11 +140,17 @@ def download(app: Flask, event: Event, name: str, key: str | None = None):
 
 
 class Client:
-    """A python-socketio client that queues what it receives, so tests can await events."""
+    """A python-socketio client that queues what it receives, so tests can await events.
+
+    Every one is shut down after its test (conftest.py): a client still reconnecting to a
+    stopped server would go on in the background, using `random` and making garbage while
+    later tests run.
+    """
 
     def __init__(self, server: ServerProcess, auth: dict, cookie: str | None = None) -> None:
         self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
         self.sio = socketio_client.Client(reconnection_delay=0.2, reconnection_delay_max=1)
+        OPEN_CLIENTS.append(self)
         for name in ("state", "tally"):
             self.sio.on(name, lambda data, name=name: self.events.put((name, data)))
         self.connected = threading.Event()
@@ -171,6 +177,19 @@ class Client:
         """Emit and wait for the ack, once connected (the state may arrive just before)."""
         assert self.connected.wait(WAIT), "not connected"
         return self.sio.call(event, data, timeout=WAIT)
+
+    def close(self) -> None:
+        """Disconnect, or stop reconnecting: `disconnect()` leaves a reconnect loop running."""
+        self.sio.shutdown()
+
+
+OPEN_CLIENTS: list[Client] = []
+
+
+def close_clients() -> None:
+    """Shut down every Client made so far."""
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()
 
 
 def phone(server: ServerProcess) -> Client:
