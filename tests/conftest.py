@@ -81,5 +81,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     changed = "\n".join(f"  {entry}" for entry in sorted(after - before))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"the tests changed the working tree (git status):\n{changed}")
+        reporter.write_line("")
+        reporter.write_sep("=", "the tests changed the working tree (git status)", red=True)
+        reporter.write_line(changed)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
