@@ -225,6 +225,33 @@ async def storm(
     ):
         await asyncio.sleep(0.05)
     voters = [voter for report in reports for voter in report["voters"]]
+    back, wrong = voter_figures(voters, restart, round_id, result)
+    for screen in (presenter, moderator):
+        screen_figures(screen, restart, round_id, acked, result)
+    server_figures(servers, restart, cpu_end, result)
+    result["storm_attempts"] = sum(report["attempts"] for report in reports)
+    result["storm_attempt_errors"] = merged(reports, "attempt_errors")
+    result["storm_disconnects"] = sum(report["disconnects"] for report in reports)
+    client_log = merged(reports, "client_log")
+    if client_log:
+        log(f"client library warnings during the storm: {client_log}")
+    if wrong:
+        shown = "\n".join(f"  {line}" for line in wrong[:50])
+        log(f"STORM: voters told another choice than they had acked:\n{shown}")
+    log(
+        f"storm: {len(back)}/{len(voters)} voters back, all back "
+        f"{result['storm_all_back_s']} s after listening, p50 {result['storm_p50_s']} s, "
+        f"p95 {result['storm_p95_s']} s, wrong choice {len(wrong)}, "
+        f"presenter ok {result['storm_presenter_ok']}, attempts {result['storm_attempts']}"
+    )
+
+
+def voter_figures(
+    voters: list[list[Any]], restart: dict[str, Any], round_id: int, result: dict[str, Any]
+) -> tuple[list[float], list[str]]:
+    """How the voters came back after the restart; returns the seconds each took after the
+    ready line (ascending) and the voters given back another choice than they had acked."""
+    killed, listening = restart["killed"], restart["listening"]
     back = sorted(at - listening for _v, at, *_rest in voters if at is not None)
     wrong = storm_wrong_choices(voters)
     result["storm_voters"] = len(voters)
@@ -240,34 +267,32 @@ async def storm(
     result["storm_wrong_round"] = sum(
         1 for _v, at, _c, _e, seen, phase in voters if at and (seen != round_id or phase != "open")
     )
-    for screen in (presenter, moderator):
-        came = screen.storm_back(killed)
-        result[f"storm_{screen.name}_back_s"] = round(came[0] - listening, 2) if came else None
-        result[f"storm_{screen.name}_ok"] = screen.storm_showed(killed, round_id, acked)
-        if not result[f"storm_{screen.name}_ok"]:
-            log(f"{screen.name} after the restart: {screen.storm[:5]} (acked {acked})")
+    return back, wrong
+
+
+def screen_figures(
+    screen: Screen, restart: dict[str, Any], round_id: int, acked: int, result: dict[str, Any]
+) -> None:
+    """When the presenter or moderator was back, and whether it showed every acked vote."""
+    came = screen.storm_back(restart["killed"])
+    back_s = round(came[0] - restart["listening"], 2) if came else None
+    result[f"storm_{screen.name}_back_s"] = back_s
+    result[f"storm_{screen.name}_ok"] = screen.storm_showed(restart["killed"], round_id, acked)
+    if not result[f"storm_{screen.name}_ok"]:
+        log(f"{screen.name} after the restart: {(screen.storm or [])[:5]} (acked {acked})")
+
+
+def server_figures(
+    servers: Servers, restart: dict[str, Any], cpu_end: float | None, result: dict[str, Any]
+) -> None:
+    """What the storm cost the restarted server(s), and what they printed wrong."""
     if cpu_end is not None and restart["start_cpu_s"] is not None:
         result["storm_server_cpu_s"] = round(cpu_end - restart["start_cpu_s"], 2)
-    result["storm_server_rss_mb"] = memory_mb(pids, "VmHWM")
-    result["storm_server_rss_end_mb"] = memory_mb(pids, "VmRSS")
-    result["storm_attempts"] = sum(report["attempts"] for report in reports)
-    result["storm_attempt_errors"] = merged(reports, "attempt_errors")
-    client_log = merged(reports, "client_log")
-    result["storm_disconnects"] = sum(report["disconnects"] for report in reports)
+    result["storm_server_rss_mb"] = memory_mb(servers.pids, "VmHWM")
+    result["storm_server_rss_end_mb"] = memory_mb(servers.pids, "VmRSS")
     tracebacks, kinds, _tail = servers.error_report(restart["err_offsets"])
     result["storm_server_tracebacks"] = tracebacks
     result["storm_server_messages"] = kinds
-    if client_log:
-        log(f"client library warnings during the storm: {client_log}")
-    if wrong:
-        shown = "\n".join(f"  {line}" for line in wrong[:50])
-        log(f"STORM: voters told another choice than they had acked:\n{shown}")
-    log(
-        f"storm: {len(back)}/{len(voters)} voters back, all back "
-        f"{result['storm_all_back_s']} s after listening, p50 {result['storm_p50_s']} s, "
-        f"p95 {result['storm_p95_s']} s, wrong choice {len(wrong)}, "
-        f"presenter ok {result['storm_presenter_ok']}, attempts {result['storm_attempts']}"
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def add_client_options(
         "--connect-concurrency",
         type=int,
         default=connect_concurrency,
-        help=f"connects in flight at once (default {connect_concurrency})",
+        help=f"connects in flight at once, over all generators (default {connect_concurrency})",
     )
     parser.add_argument(
         "--connect-timeout", type=float, default=30.0, help="seconds per connect attempt"
