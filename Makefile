@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test screenshots lint format clean
 
 run: $(VENV)/.installed
 	$(BIN)/polling serve
@@ -13,6 +13,15 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The browser suite writes its screenshots to build/screenshots/; this copies them over the
+# README's (docs/screenshots/), on purpose: review them and commit what changed.
+screenshots: $(VENV)/.installed-test
+	rm -rf build/screenshots
+	POLLING_REQUIRE_SERVICES=1 $(BIN)/pytest tests/browser -q
+	mkdir -p docs/screenshots
+	cp build/screenshots/*.png docs/screenshots/
+	-git status --short docs/screenshots
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
@@ -29,4 +38,4 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build

@@ -1,9 +1,9 @@
 """Run load.py over the setups of docs/performance.md and print the medians as a table.
 
-    python benchmarks/matrix.py --runs 3 [--only NAME ...] [--voters-scale 0.1]
+    python -m benchmarks.matrix --runs 3 [--only NAME ...]
 
-Each setup runs --runs times; the table shows the median of every figure. The raw JSON of
-every run goes to benchmarks/results/<date>.jsonl (not committed).
+(from the project root). Each setup runs --runs times; the table shows the median of every
+figure. The raw JSON of every run goes to benchmarks/results/<date>.jsonl (not committed).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ COLUMNS = (
 
 
 def run(arguments: list[str]) -> dict:
-    command = [sys.executable, str(HERE / "load.py"), *arguments]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    command = [sys.executable, "-m", "benchmarks.load", *arguments]
+    done = subprocess.run(command, cwd=HERE.parent, capture_output=True, text=True, timeout=900)
     lines = done.stdout.strip().splitlines()
     result = json.loads(lines[-1]) if lines else {"error": done.stderr[-2000:]}
     result["exit_code"] = done.returncode

@@ -1,14 +1,15 @@
 """Soak: phones keep coming, voting and going for minutes; does the server keep growing?
 
-    python benchmarks/soak.py --duration 300 --population 300
+    python -m benchmarks.soak --duration 300 --population 300
 
-It starts the server as load.py does (same code), keeps about --population phones connected
-while new ones join and others leave (cleanly, by dropping the connection, or by going
-silent), lets them vote and change their votes, and has a moderator cycle through the
-statements so state broadcasts and tallies go out. Every --sample-interval seconds it reads
-the server's resident memory (VmRSS) and open file descriptors (/proc/PID/fd) and prints them
-to stderr; the last line on stdout is one JSON object. Everything stops by itself after
---duration seconds (plus at most about a minute of cleaning up). See benchmarks/README.md.
+It starts the server as load.py does (the same code, in benchmarks/harness), keeps about
+--population phones connected while new ones join and others leave (cleanly, by dropping the
+connection, or by going silent), lets them vote and change their votes, and has a moderator
+cycle through the statements so state broadcasts and tallies go out. Every --sample-interval
+seconds it reads the server's resident memory (VmRSS) and open file descriptors (/proc/PID/fd)
+and prints them to stderr; the last line on stdout is one JSON object. Everything stops by
+itself after --duration seconds (plus at most about a minute of cleaning up). See
+benchmarks/README.md.
 
 Exit status: 0 done, 2 the run failed (the JSON line then has "error"), 130 interrupted.
 """
@@ -20,19 +21,29 @@ import asyncio
 import collections
 import contextlib
 import json
-import os
 import random
-import signal
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-# benchmarks/load.py: the server start, /proc readings, the presenter and moderator clients.
-import load
-from load import BenchError, log
+from benchmarks.harness import BenchError, log
+from benchmarks.harness.cli import (
+    add_client_options,
+    add_server_options,
+    prepare_process,
+    print_result,
+)
+from benchmarks.harness.clients import (
+    CHOICES,
+    Screen,
+    count_library_logs,
+    error_name,
+    participant_cookie,
+    relax_watchdog,
+)
+from benchmarks.harness.metrics import cpu_seconds, memory_mb, open_fds
+from benchmarks.harness.servers import DEFAULT_DECK, Servers
+from benchmarks.harness.stats import least_squares_slope, percentile
 
 LEAVE_KINDS = ("clean", "drop", "vanish")
 # A vanished phone's socket is closed on our side only after this long: by then the server
@@ -40,27 +51,8 @@ LEAVE_KINDS = ("clean", "drop", "vanish")
 VANISH_CLOSE_AFTER = 60.0
 
 
-def least_squares_slope(points: list[tuple[float, float]]) -> float | None:
-    """Slope of the least-squares line through (x, y) points; None with fewer than two x."""
-    if len({x for x, _y in points}) < 2:
-        return None
-    n = len(points)
-    mean_x = sum(x for x, _y in points) / n
-    mean_y = sum(y for _x, y in points) / n
-    covariance = sum((x - mean_x) * (y - mean_y) for x, y in points)
-    variance = sum((x - mean_x) ** 2 for x, _y in points)
-    return covariance / variance
-
-
-def open_fds(pid: int) -> int | None:
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return None
-
-
 def percentile_ms(values: list[float], fraction: float) -> float | None:
-    return load.percentile(sorted(values), fraction)
+    return percentile(sorted(values), fraction)
 
 
 class Phone:
@@ -88,7 +80,7 @@ class Phone:
 
 
 class Soak:
-    def __init__(self, args: argparse.Namespace, servers: load.Servers) -> None:
+    def __init__(self, args: argparse.Namespace, servers: Servers) -> None:
         self.args = args
         self.servers = servers
         self.base = servers.bases[0]
@@ -111,7 +103,7 @@ class Soak:
         self.started = 0.0
         self.deadline = 0.0
         self.filled = False
-        self.logs = load.count_library_logs()
+        self.logs = count_library_logs()
 
     # ---- the run ------------------------------------------------------------------------
 
@@ -119,8 +111,8 @@ class Soak:
         import aiohttp
 
         args = self.args
-        self.presenter = load.Screen("presenter", args.client_watchdog)
-        self.moderator = load.Screen("moderator", args.client_watchdog)
+        self.presenter = Screen("presenter", args.client_watchdog)
+        self.moderator = Screen("moderator", args.client_watchdog)
         await self.presenter.connect(self.base, self.code, "presenter", self.servers.presenter_key)
         await self.moderator.connect(self.base, self.code, "moderator", self.servers.moderator_key)
         await self.control("results_live")
@@ -128,7 +120,7 @@ class Soak:
         connector = aiohttp.TCPConnector(limit=args.connect_concurrency)
         self.started = time.monotonic()
         self.deadline = self.started + args.duration
-        cpu_start = load.cpu_seconds([self.pid])
+        cpu_start = cpu_seconds([self.pid])
         try:
             async with aiohttp.ClientSession(
                 timeout=timeout, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
@@ -146,12 +138,12 @@ class Soak:
                 # The last sample is at the deadline; wait for what is still in flight.
                 await self.settle(30)
         finally:
-            cpu_end = load.cpu_seconds([self.pid])
+            cpu_end = cpu_seconds([self.pid])
             if cpu_start is not None and cpu_end is not None:
                 result["server_cpu_s"] = round(cpu_end - cpu_start, 2)
             await self.leave_all()
             await asyncio.sleep(3)  # let the server close what we closed
-            result["rss_after_leave_mb"] = load.memory_mb([self.pid], "VmRSS")
+            result["rss_after_leave_mb"] = memory_mb([self.pid], "VmRSS")
             result["fds_after_leave"] = open_fds(self.pid)
             self.logs.paused = True
             await self.presenter.close()
@@ -189,11 +181,11 @@ class Soak:
         while True:
             sample = {
                 "t": round(self.elapsed(), 1),
-                "rss_mb": load.memory_mb([self.pid], "VmRSS"),
+                "rss_mb": memory_mb([self.pid], "VmRSS"),
                 "fds": open_fds(self.pid),
                 "population": len(self.phones),
                 "vanishing": len(self.vanished),
-                "cpu_s": load.cpu_seconds([self.pid]),
+                "cpu_s": cpu_seconds([self.pid]),
             }
             self.samples.append(sample)
             c = self.counts
@@ -238,7 +230,7 @@ class Soak:
         started = time.monotonic()
         try:
             async with self.join_slots, asyncio.timeout(args.connect_timeout):
-                cookie = await load.participant_cookie(self.http, self.base, self.code)
+                cookie = await participant_cookie(self.http, self.base, self.code)
                 client = socketio.AsyncClient(
                     handle_sigint=False, reconnection_delay=0.5, reconnection_delay_max=5
                 )
@@ -258,14 +250,14 @@ class Soak:
             self.counts["joins"] += 1
             self.join_ms.append((time.monotonic() - started) * 1000)
         except Exception as error:
-            self.errors[f"join: {load.error_name(error)}"] += 1
+            self.errors[f"join: {error_name(error)}"] += 1
             if client is not None:
                 await self.close_client(client)
         finally:
             self.joining -= 1
 
     def on_connect(self, phone: Phone) -> None:
-        load.relax_watchdog(phone.client, self.args.client_watchdog)
+        relax_watchdog(phone.client, self.args.client_watchdog)
         if getattr(phone.client, "was_connected", False):
             self.counts["reconnects"] += 1
         phone.client.was_connected = True
@@ -391,9 +383,9 @@ class Soak:
             phone = self.random.choice(candidates)
             before = phone.choices.get(phone.round_id)
             if before is not None and self.random.random() < args.change_share:
-                choice = next(option for option in load.CHOICES if option != before)
+                choice = next(option for option in CHOICES if option != before)
             else:
-                choice = self.random.choice(load.CHOICES)
+                choice = self.random.choice(CHOICES)
             self.spawn(self.vote(phone, phone.round_id, choice, before))
 
     async def vote(self, phone: Phone, round_id: int, choice: str, before: str | None) -> None:
@@ -408,7 +400,7 @@ class Soak:
             if phone.leaving:
                 self.counts["votes_cut_by_leaving"] += 1
             else:
-                self.errors[f"vote: {load.error_name(error)}"] += 1
+                self.errors[f"vote: {error_name(error)}"] += 1
             return
         finally:
             phone.voting = False
@@ -433,7 +425,7 @@ class Soak:
                 "control", {"action": action}, timeout=self.args.ack_timeout
             )
         except Exception as error:
-            self.errors[f"control {action}: {load.error_name(error)}"] += 1
+            self.errors[f"control {action}: {error_name(error)}"] += 1
             return False
         if isinstance(reply, dict) and reply.get("ok"):
             self.counts["moderator_actions"] += 1
@@ -451,7 +443,7 @@ class Soak:
             try:
                 synced = await self.moderator.client.call("sync", timeout=self.args.ack_timeout)
             except Exception as error:
-                self.errors[f"sync: {load.error_name(error)}"] += 1
+                self.errors[f"sync: {error_name(error)}"] += 1
                 await self.pause(1)
                 continue
             current = (synced or {}).get("state") or {}
@@ -567,33 +559,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--warmup", type=float, default=60.0, help="seconds left out of the slopes (60)"
     )
-    parser.add_argument(
-        "--async-mode", choices=("eventlet", "gevent", "threading"), default="eventlet"
-    )
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--pg-admin-url", default=load.PG_ADMIN_URL)
-    parser.add_argument("--connect-concurrency", type=int, default=20)
-    parser.add_argument("--connect-timeout", type=float, default=30.0)
-    parser.add_argument("--ack-timeout", type=float, default=30.0)
-    parser.add_argument("--client-watchdog", type=float, default=45.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir with server logs")
+    add_server_options(parser)
+    add_client_options(parser, connect_concurrency=20, ack_timeout=30.0)
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.population < 1 or min(args.join_rate, args.leave_rate) <= 0:
         parser.error("--duration, --population and the rates must be positive")
     if min(args.vote_rate, args.fill_rate, args.cycle, args.sample_interval) <= 0:
         parser.error("--vote-rate, --fill-rate, --cycle and --sample-interval must be positive")
-    # What load.Servers reads.
+    # What Servers reads.
     args.processes, args.message_queue, args.tally_interval = 1, None, None
-    args.voters, args.deck = args.population * 2, load.DEFAULT_DECK
+    args.voters, args.deck = args.population * 2, DEFAULT_DECK
     return args
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    load.raise_file_limit()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, load.on_sigterm)
+    prepare_process()
     result: dict[str, Any] = {
         "duration_s": args.duration,
         "population": args.population,
@@ -603,7 +585,7 @@ def main(argv: list[str]) -> int:
         "async_mode": args.async_mode,
         "database": args.database,
     }
-    servers = load.Servers(args)
+    servers = Servers(args)
     soak = None
     failure = None
     started = time.monotonic()
@@ -615,7 +597,7 @@ def main(argv: list[str]) -> int:
         except (BenchError, OSError, TimeoutError) as error:
             failure = str(error) or type(error).__name__
         except Exception as error:
-            failure = load.error_name(error)
+            failure = error_name(error)
     except KeyboardInterrupt:
         log("interrupted: stopping everything")
         return 130
@@ -631,7 +613,7 @@ def main(argv: list[str]) -> int:
         log(f"FAILED: {failure}")
     samples = result.pop("samples", [])
     log("samples [t s, rss MB, fds, phones]: " + json.dumps(samples))
-    print(json.dumps(result), flush=True)
+    print_result(result)
     return 2 if failure else 0
 
 

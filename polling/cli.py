@@ -83,6 +83,7 @@ def serve(host: str, port: int, deck: Path | None, code: str | None, new_event: 
     sys.stdout.flush()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Listening on http://{shown}:{bound_port} - press Ctrl+C to stop.", err=True)
+    _print_ready(f"http://{shown}:{bound_port}", bound_port, app.config["PUBLIC_URL"], event)
     with contextlib.suppress(KeyboardInterrupt):
         runtime.serve(app, listener)
 
@@ -515,3 +516,29 @@ def _print_urls(base: str, item: Event, organiser: str = "") -> None:
     click.echo(f"Moderator:  {urls['moderator_url']}   (keep this one to yourself)")
     if organiser:
         click.echo(f"Organiser:  {base}/organiser/   {organiser}")
+
+
+READY = "POLLING_READY"
+
+
+def _print_ready(url: str, port: int, base: str, item: Event) -> None:
+    """The last line `serve` prints to stdout, for programs that start it (tests, benchmarks,
+    a supervisor): `POLLING_READY` and one JSON object, printed once the socket listens.
+
+    The lines above it are for people and may change; this one keeps its keys (see
+    docs/deployment.md).
+    """
+    from polling.web.urls import join_url, moderator_url, presenter_url
+
+    base = base.rstrip("/")
+    ready = {
+        "url": url,
+        "port": port,
+        "code": item.code,
+        "join": join_url(base, item),
+        "presenter": presenter_url(base, item),
+        "moderator": moderator_url(base, item),
+        "organiser": f"{base}/organiser/",
+    }
+    click.echo(f"{READY} {json.dumps(ready, ensure_ascii=False)}")
+    sys.stdout.flush()

@@ -1,32 +1,34 @@
-"""Fixtures: an app on a fresh SQLite file, the panel deck, an event, and connected clients."""
+"""Fixtures: an app on a fresh SQLite file, the panel deck, an event, and connected clients.
+
+Helpers that are not fixtures live in tests/support.py. The run fails if it leaves files in
+the working tree that git would see (a test that writes into docs/, say): tests write to
+their tmp_path or to build/.
+"""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_socketio import SocketIOTestClient
 
-from polling import create_app, db, socketio
-from polling.config import BUNDLED_DECKS
+from polling import create_app, db
 from polling.domain.decks import Deck, load_deck
 from polling.domain.events import create_event
 from polling.domain.models import Event
 from tests.services import postgres_url, redis_url  # noqa: F401 - fixtures for every test
+from tests.support import PANEL_DECK, Clients, app_settings, close_clients
 
-PANEL_DECK = BUNDLED_DECKS / "ai-in-de-zorg.toml"
+TREE_BEFORE = pytest.StashKey[set[str] | None]()
 
 
-def app_settings(tmp_path: Path) -> dict[str, object]:
-    """Settings for an app in a temporary folder, with deterministic tallies."""
-    return {
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'polling.sqlite3'}",
-        "ASYNC_MODE": "threading",
-        "TALLY_INTERVAL": 0,
-        "PUBLIC_URL": "http://polling.test",
-    }
+@pytest.fixture(autouse=True)
+def _shut_down_socketio_clients() -> Iterator[None]:
+    """After each test (and after its server stopped), no real client is left reconnecting."""
+    yield
+    close_clients()
 
 
 @pytest.fixture
@@ -45,56 +47,40 @@ def event(app: Flask, deck: Deck) -> Event:
         return create_event(session, deck)
 
 
-class Clients:
-    """Connect phones, a presenter and a moderator to an event through the test client."""
-
-    def __init__(self, app: Flask, event: Event) -> None:
-        self.app = app
-        self.event = event
-
-    def phone(self, http=None) -> SocketIOTestClient:
-        """A phone that opened the vote page (which sets its cookie), then connected."""
-        http = http or self.app.test_client()
-        assert http.get(f"/{self.event.code}").status_code == 200
-        return socketio.test_client(
-            self.app, flask_test_client=http, auth={"code": self.event.code, "role": "audience"}
-        )
-
-    def presenter(self, key: str | None = None) -> SocketIOTestClient:
-        return socketio.test_client(
-            self.app,
-            auth={
-                "code": self.event.code,
-                "role": "presenter",
-                "key": key or self.event.presenter_key,
-            },
-        )
-
-    def moderator(self) -> SocketIOTestClient:
-        return socketio.test_client(
-            self.app,
-            auth={"code": self.event.code, "role": "moderator", "key": self.event.moderator_key},
-        )
-
-
 @pytest.fixture
 def clients(app: Flask, event: Event) -> Clients:
     return Clients(app, event)
 
 
-def received(client: SocketIOTestClient, name: str) -> list[dict]:
-    """The payloads of one event name that the client received since the last call."""
-    return [message["args"][0] for message in client.get_received() if message["name"] == name]
+def tree_status() -> set[str] | None:
+    """`git status` of the working tree, one entry per changed or new file; None outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(done.stdout.splitlines()) if done.returncode == 0 else None
 
 
-def last_state(client: SocketIOTestClient) -> dict:
-    states = received(client, "state")
-    assert states, "no state received"
-    return states[-1]
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.stash[TREE_BEFORE] = tree_status()
 
 
-def control(moderator: SocketIOTestClient, *actions: str) -> None:
-    """Apply moderator actions, each of which must succeed."""
-    for action in actions:
-        reply = moderator.emit("control", {"action": action}, callback=True)
-        assert reply == {"ok": True}, (action, reply)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if the tests changed what git sees (tracked files, new untracked ones)."""
+    before = session.stash.get(TREE_BEFORE, None)
+    after = tree_status()
+    if before is None or after is None or after <= before:
+        return
+    changed = "\n".join(f"  {entry}" for entry in sorted(after - before))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_sep("=", "the tests changed the working tree (git status)", red=True)
+        reporter.write_line(changed)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,9 +1,9 @@
-"""Run `polling serve` as a real process, as an organiser would, and read what it prints."""
+"""Run `polling serve` as a real process, as an organiser would, and read its ready line."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import selectors
 import signal
 import subprocess
@@ -11,10 +11,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 POLLING = Path(sys.executable).with_name("polling")
 START_TIMEOUT = 30
+READY = "POLLING_READY "  # the line `polling serve` prints once it listens (docs/deployment.md)
 
 
 class ServerProcess:
@@ -40,8 +42,9 @@ class ServerProcess:
         self.port = 0
         self.process: subprocess.Popen[str] | None = None
         self.urls: dict[str, str] = {}
-        self.printed = ""  # what the server printed while starting
-        self.output = ""  # what the server printed after starting, for diagnosis
+        self.ready: dict[str, Any] = {}  # the ready line's JSON object
+        self.printed = ""  # what the server printed until it was ready
+        self.output = ""  # what the server printed after that, for diagnosis
         self.drains: list[threading.Thread] = []
 
     def start(self, *extra: str) -> ServerProcess:
@@ -57,11 +60,10 @@ class ServerProcess:
             text=True,
         )
         try:
-            printed = self._read_until_listening()
+            self.printed, self.ready = self._read_until_ready()
         except RuntimeError:
             self.stop()
             raise
-        self.printed = printed
         # Keep draining what the server prints, so a full pipe can never stall it.
         self.drains = [
             threading.Thread(target=self._drain, args=(pipe,), daemon=True)
@@ -69,9 +71,8 @@ class ServerProcess:
         ]
         for drain in self.drains:
             drain.start()
-        self.port = int(re.search(r"Listening on http://127\.0\.0\.1:(\d+)", printed)[1])
-        for name in ("Join", "Presenter", "Moderator"):
-            self.urls[name.lower()] = re.search(rf"^{name}:\s+(\S+)", printed, re.M)[1]
+        self.port = self.ready["port"]
+        self.urls = {role: str(self.ready[role]) for role in ("join", "presenter", "moderator")}
         return self
 
     @property
@@ -118,8 +119,9 @@ class ServerProcess:
             for chunk in iter(lambda: os.read(pipe.fileno(), 65536), b""):
                 self.output += chunk.decode(errors="replace")
 
-    def _read_until_listening(self) -> str:
-        """Collect stdout and stderr until the URLs and the 'Listening on' line are printed.
+    def _read_until_ready(self) -> tuple[str, dict[str, Any]]:
+        """Collect stdout and stderr until the ready line is complete; return all that was
+        printed and the line's JSON object.
 
         Reads the raw pipes: a buffered readline could keep lines in Python's buffer where
         select() cannot see them.
@@ -128,15 +130,25 @@ class ServerProcess:
         selector = selectors.DefaultSelector()
         for pipe in (self.process.stdout, self.process.stderr):
             selector.register(pipe.fileno(), selectors.EVENT_READ)
-        printed = b""
+        stdout = self.process.stdout.fileno()
+        printed = {stdout: b"", self.process.stderr.fileno(): b""}
         deadline = time.monotonic() + START_TIMEOUT
         try:
-            while b"Listening on" not in printed or b"Moderator:" not in printed:
+            while (ready := ready_line(printed[stdout].decode(errors="replace"))) is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.process.poll() is not None:
-                    raise RuntimeError(f"server did not start:\n{printed.decode()}")
+                    shown = b"".join(printed.values()).decode(errors="replace")
+                    raise RuntimeError(f"server did not start:\n{shown}")
                 for key, _ in selector.select(timeout=remaining):
-                    printed += os.read(key.fd, 65536)
+                    printed[key.fd] += os.read(key.fd, 65536)
         finally:
             selector.close()
-        return printed.decode()
+        return b"".join(printed.values()).decode(errors="replace"), ready
+
+
+def ready_line(stdout: str) -> dict[str, Any] | None:
+    """The JSON object of the complete ready line in what `polling serve` printed, if any."""
+    for line in stdout.splitlines(keepends=True):
+        if line.startswith(READY) and line.endswith("\n"):
+            return json.loads(line.removeprefix(READY))
+    return None

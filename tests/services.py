@@ -9,32 +9,31 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
+
+from tests.support import require_module, unavailable
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "POLLING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("POLLING_TEST_REDIS", "redis://127.0.0.1:6379/0")
-REQUIRED = os.environ.get("POLLING_REQUIRE_SERVICES") == "1"
 
 
-def unavailable(what: str, error: Exception) -> None:
-    message = f"{what} is not reachable ({error}); start it or set POLLING_TEST_* to it"
-    if REQUIRED:
-        pytest.fail(f"{message}. POLLING_REQUIRE_SERVICES=1 makes this test required.")
-    pytest.skip(message)
+def unreachable(what: str, error: Exception) -> NoReturn:
+    unavailable(f"{what} is not reachable ({error}); start it or set POLLING_TEST_* to it")
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
+    psycopg = require_module("psycopg")
     name = f"polling_test_{uuid.uuid4().hex[:12]}"
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.Error as error:
-        unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error)
+        unreachable(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error)
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
@@ -46,9 +45,9 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def redis_url() -> str:
-    redis = pytest.importorskip("redis")
+    redis = require_module("redis")
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
     except redis.RedisError as error:
-        unavailable(f"Redis at {REDIS_URL}", error)
+        unreachable(f"Redis at {REDIS_URL}", error)
     return REDIS_URL

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from polling.cli import cli
-from tests.conftest import PANEL_DECK
+from tests.support import PANEL_DECK
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from polling.cli import cli
 from polling.domain.decks import parse_deck
 from polling.domain.events import create_event
 from polling.reports.compare import compare_rows
-from tests.conftest import Clients, control, last_state
-from tests.test_export import run_first_statement
+from tests.support import Clients, control, last_state, run_first_statement
 
 
 def result(code: str, statements: list[dict]) -> dict:

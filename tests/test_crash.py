@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from tests.server_process import ServerProcess
-from tests.test_server import WAIT, Client, phone
+from tests.support import WAIT, Client, phone
 
 PHONES = 24
 

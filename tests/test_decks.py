@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from polling.domain.decks import DeckError, list_decks, load_deck
-from tests.conftest import PANEL_DECK
+from tests.support import PANEL_DECK
 
 
 def test_panel_deck_has_the_four_statements_in_order(deck):

@@ -8,28 +8,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tests.conftest import control, last_state
-
-
-def run_first_statement(clients) -> None:
-    """Three phones vote on statement 1; two rounds; then the panel moves on."""
-    moderator = clients.moderator()
-    phones = [clients.phone() for _ in range(3)]
-    control(moderator, "next", "open")
-    round_one = last_state(phones[0])["round"]["id"]
-    for phone, choice in zip(phones, ("agree", "agree", "disagree"), strict=True):
-        assert phone.emit("vote", {"round": round_one, "choice": choice}, callback=True)["ok"]
-    control(moderator, "close", "new_round")
-    round_two = last_state(phones[0])["round"]["id"]
-    for phone, choice in zip(phones[:2], ("disagree", "disagree"), strict=True):
-        assert phone.emit("vote", {"round": round_two, "choice": choice}, callback=True)["ok"]
-    control(moderator, "next")
-
-
-def download(app, event, name: str, key: str | None = None):
-    return app.test_client().get(
-        f"/{event.code}/export/{name}", query_string={"key": key or event.moderator_key}
-    )
+from tests.support import download, run_first_statement
 
 
 def test_summary_csv_has_counts_per_statement_round_and_option(app, clients):

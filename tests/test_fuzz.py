@@ -18,7 +18,7 @@ from polling import db, socketio
 from polling.domain.limits import Limits, RateLimit
 from polling.domain.models import Event, Participant, Vote
 from polling.web.organiser import set_password
-from tests.conftest import control, last_state
+from tests.support import control, last_state
 
 # JSON as a client can send it: nested junk, huge numbers, long and odd strings.
 json_values = st.recursive(

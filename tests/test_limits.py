@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from polling import socketio
 from polling.domain.limits import RateLimit
-from tests.conftest import control, last_state, received
+from tests.support import control, last_state, received
 
 
 class Clock:

@@ -14,7 +14,7 @@ import pytest
 from polling import db
 from polling.database import make_engine
 from polling.web.organiser import set_password
-from tests.conftest import control, last_state
+from tests.support import control, last_state, require_module
 
 UNIT = Path(__file__).resolve().parent.parent / "deploy" / "polling@.service"
 PASSWORD = "metrics-password-123"
@@ -38,7 +38,7 @@ def test_healthz_reports_the_database(app):
 
 
 def test_healthz_fails_when_the_database_is_gone(app, monkeypatch):
-    pytest.importorskip("psycopg")
+    require_module("psycopg")
     # The server's database, stopped: nothing listens where it was.
     gone = make_engine(f"postgresql+psycopg://polling:secret@127.0.0.1:{closed_port()}/polling")
     monkeypatch.setattr(db, "_engine", gone)

@@ -16,8 +16,7 @@ from polling.domain.decks import load_deck
 from polling.domain.events import create_event, delete_event, display_code
 from polling.domain.models import Event, OrganiserPassword, Participant, Round, Statement, Vote
 from polling.web.organiser import PasswordError, set_password
-from tests.conftest import PANEL_DECK, Clients, app_settings, received
-from tests.test_export import run_first_statement
+from tests.support import PANEL_DECK, Clients, app_settings, received, run_first_statement
 
 PASSWORD = "correct horse battery"
 

@@ -86,7 +86,7 @@ def test_every_page_sends_a_strict_content_security_policy(app, event):
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
     from polling import create_app
-    from tests.conftest import app_settings
+    from tests.support import app_settings
 
     first = create_app(app_settings(tmp_path))
     key_file = tmp_path / "instance" / "secret_key"
@@ -98,7 +98,7 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
 
 def test_cookie_is_secure_when_served_over_https(tmp_path, event):
     from polling import create_app
-    from tests.conftest import app_settings
+    from tests.support import app_settings
 
     app = create_app({**app_settings(tmp_path), "PUBLIC_URL": "https://vote.example.org"})
     cookie = app.test_client().get(f"/{event.code}").headers["Set-Cookie"]

@@ -6,7 +6,7 @@ import gc
 
 from polling import db, socketio
 from polling.domain.events import delete_event
-from tests.conftest import control, last_state, received
+from tests.support import control, last_state, received
 
 
 def test_phone_gets_the_current_state_on_connect(clients):

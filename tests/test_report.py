@@ -20,8 +20,7 @@ from polling.cli import cli
 from polling.reports import charts
 from polling.reports.formats import to_xlsx
 from polling.web.i18n import strings
-from tests.conftest import control, last_state
-from tests.test_export import download, run_first_statement
+from tests.support import control, download, last_state, run_first_statement
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,7 +14,7 @@ from polling import db
 from polling.cli import cli
 from polling.domain.models import Participant, RoundArchive, Vote, utcnow
 from polling.domain.retention import purge
-from tests.test_export import download, run_first_statement
+from tests.support import download, run_first_statement
 
 
 def count(model) -> int:

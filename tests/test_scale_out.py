@@ -9,9 +9,8 @@ import uuid
 import psycopg
 import pytest
 
-from tests.conftest import PANEL_DECK
 from tests.server_process import POLLING, ServerProcess
-from tests.test_server import Client, phone
+from tests.support import PANEL_DECK, Client, phone
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from polling import create_app, db, schema
 from polling.cli import cli
 from polling.database import Base
 from polling.schema import SchemaError
-from tests.conftest import app_settings
-from tests.test_export import download
+from tests.support import app_settings, download
 
 BEFORE_MIGRATIONS = Path(__file__).parent / "data" / "database-before-migrations.sql"
 

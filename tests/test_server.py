@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-import queue
-import threading
+import json
+import re
 
 import pytest
 import requests
-import socketio
 import websocket
 
 from tests.server_process import ServerProcess
-
-WAIT = 15
-
-
-class Client:
-    """A python-socketio client that queues what it receives, so tests can await events."""
-
-    def __init__(self, server: ServerProcess, auth: dict, cookie: str | None = None) -> None:
-        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
-        self.sio = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
-        for name in ("state", "tally"):
-            self.sio.on(name, lambda data, name=name: self.events.put((name, data)))
-        self.connected = threading.Event()
-        self.sio.on("connect", self.connected.set)
-        self.sio.on("disconnect", lambda *reason: self.connected.clear())
-        # A function, not a dict: python-engineio deletes the Cookie header from the dict it is
-        # given when it upgrades to WebSocket, so a reconnect would go without the cookie.
-        headers = (lambda: {"Cookie": f"polling={cookie}"}) if cookie else {}
-        self.sio.connect(server.base_url, auth=auth, headers=headers, wait_timeout=WAIT)
-
-    def next(self, name: str, accept=lambda data: True) -> dict:
-        """Wait for the next `name` event whose payload is accepted."""
-        while True:
-            got, data = self.events.get(timeout=WAIT)
-            if got == name and accept(data):
-                return data
-
-    def forget_received(self) -> None:
-        """Drop what arrived so far, so the next wait sees only what comes after."""
-        while not self.events.empty():
-            self.events.get_nowait()
-
-    def call(self, event: str, data: dict) -> dict:
-        """Emit and wait for the ack, once connected (the state may arrive just before)."""
-        assert self.connected.wait(WAIT), "not connected"
-        return self.sio.call(event, data, timeout=WAIT)
+from tests.support import WAIT, Client, phone
 
 
 @pytest.fixture(params=["eventlet", "gevent"])
@@ -57,20 +21,31 @@ def server(request, tmp_path):
     process.stop()
 
 
-def phone(server: ServerProcess) -> Client:
-    """Open the vote page over HTTP (for the cookie), then connect like the page's script."""
-    response = requests.get(server.urls["join"], timeout=WAIT)
-    response.raise_for_status()
-    cookie = response.cookies["polling"]
-    return Client(server, {"code": server.code, "role": "audience"}, cookie)
-
-
 def test_serve_prints_urls_that_work(server):
     assert server.urls["join"] == f"{server.base_url}/{server.code}"
     for role in ("presenter", "moderator"):
         assert requests.get(server.urls[role], timeout=WAIT).status_code == 200
     qr = requests.get(f"{server.base_url}/{server.code}/qr.svg", timeout=WAIT)
     assert qr.headers["Content-Type"].startswith("image/svg+xml")
+
+
+def test_serve_prints_one_ready_line_that_agrees_with_the_lines_for_people(server):
+    stdout = server.printed.splitlines()
+    ready = [line for line in stdout if line.startswith("POLLING_READY ")]
+    assert len(ready) == 1
+    assert json.loads(ready[0].removeprefix("POLLING_READY ")) == server.ready
+    assert set(server.ready) == {
+        "url", "port", "code", "join", "presenter", "moderator", "organiser"
+    }  # fmt: skip
+    assert server.ready["url"] == server.base_url
+    assert server.ready["port"] == server.port > 0
+    assert server.ready["code"] == server.code
+    # The lines for people stay, with the same URLs.
+    for role in ("join", "presenter", "moderator", "organiser"):
+        shown = re.search(rf"^{role.capitalize()}:\s+(\S+)", server.printed, re.M)
+        assert shown and shown[1] == server.ready[role], role
+    assert f"Listening on {server.base_url} - press Ctrl+C to stop." in server.printed
+    assert requests.get(f"{server.ready['organiser']}login", timeout=WAIT).status_code == 200
 
 
 def test_vote_through_a_real_server_survives_sigkill(server):

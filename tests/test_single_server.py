@@ -12,8 +12,8 @@ from polling import create_app, db
 from polling.domain.decks import load_deck
 from polling.domain.events import create_event
 from polling.domain.voting import cast_vote, control, join
-from tests.conftest import PANEL_DECK
 from tests.server_process import POLLING, ServerProcess
+from tests.support import PANEL_DECK
 
 WAIT = 30
 

@@ -11,7 +11,7 @@ from polling.domain.errors import VotingError
 from polling.domain.models import Event, Vote
 from polling.domain.state import current_tally, snapshot
 from polling.domain.voting import cast_vote, control, join
-from tests.conftest import app_settings
+from tests.support import app_settings
 
 
 def act(event_id: int, *actions: str) -> Event:

@@ -11,7 +11,6 @@ Without /usr/bin/chromium the browser tests are skipped, unless POLLING_REQUIRE_
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pytest
 
 from tests.browser.helpers import PHONE, REPORT, WAIT_MS
 from tests.server_process import ServerProcess
+from tests.support import unavailable
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -66,13 +66,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"axe WCAG 2.1 A/AA violations, {page}: {count}")
     if REPORT["transfer"] is not None:
         terminalreporter.write_line(f"vote page, first load: {REPORT['transfer']} bytes")
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail where the environment promises the browser (CI)."""
-    if os.environ.get("POLLING_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (POLLING_REQUIRE_SERVICES=1: not skipping)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,9 @@ except ImportError:  # the `browser` fixture skips (or fails) with the reason
     Locator = Page = expect = None
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+# Made on every run, into the build folder (not tracked); `make screenshots` copies them to
+# docs/screenshots/, which the README shows.
+SCREENSHOTS = PROJECT_ROOT / "build" / "screenshots"
 
 # Reconnecting after the network comes back can take a few seconds (backoff with jitter).
 WAIT_MS = 15_000
@@ -41,7 +43,7 @@ PHASES = {
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Write docs/screenshots/<name>.png (overwritten on every run)."""
+    """Write build/screenshots/<name>.png (overwritten on every run)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", animations="disabled")
 
