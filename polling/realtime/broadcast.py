@@ -12,6 +12,7 @@ from polling.domain import state
 from polling.domain.events import MODERATOR, PRESENTER
 from polling.domain.models import Event
 from polling.domain.state import AUDIENCE
+from polling.domain.voting import count_participants
 
 ROLES = (AUDIENCE, PRESENTER, MODERATOR)
 SCREENS = (PRESENTER, MODERATOR)
@@ -42,24 +43,33 @@ def event_deleted(event_id: int) -> None:
 
 
 class TallyPublisher:
-    """Sends tallies to the presenter and moderator rooms, a few times a second at most.
+    """Sends tallies and the number of joined phones to the presenter and moderator rooms, a
+    few times a second at most.
 
-    It remembers only *which* events have new votes; the counts always come from the
-    database, so every process sends the same numbers.
+    It remembers only *which* events have new votes or joins; the counts always come from
+    the database, so every process sends the same numbers. A hall joining at once gives one
+    message per interval, never one per phone.
     """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.interval: float = app.config["TALLY_INTERVAL"]
-        self.pending: set[int] = set()
+        self.pending: dict[int, bool] = {}  # event id -> whether a phone joined
         self.running = False
+
+    def joined(self, event_id: int) -> None:
+        """Note that a phone joined (or came back); publish the count now or at the next tick."""
+        self._note(event_id, joined=True)
 
     def vote_committed(self, event_id: int) -> None:
         """Note that an event has a new vote; publish now or at the next tick."""
+        self._note(event_id, joined=False)
+
+    def _note(self, event_id: int, *, joined: bool) -> None:
         if self.interval <= 0:
-            self.publish(event_id)
+            self.publish(event_id, joined=joined)
             return
-        self.pending.add(event_id)
+        self.pending[event_id] = self.pending.get(event_id, False) or joined
         if not self.running:
             self.running = True
             socketio.start_background_task(self._run)
@@ -67,21 +77,26 @@ class TallyPublisher:
     def _run(self) -> None:
         while True:
             socketio.sleep(self.interval)
-            due, self.pending = self.pending, set()
-            for event_id in due:
+            due, self.pending = self.pending, {}
+            for event_id, joined in due.items():
                 try:
-                    self.publish(event_id)
+                    self.publish(event_id, joined=joined)
                 except Exception:  # a failed tick must not stop later ones
                     self.app.logger.exception("publishing the tally of event %s failed", event_id)
 
-    def publish(self, event_id: int) -> None:
-        """Send the current round's tally to the presenter and moderator rooms."""
+    def publish(self, event_id: int, *, joined: bool = False) -> None:
+        """Send the current round's tally (if any) to the presenter and moderator rooms, and
+        after a join the number of phones that joined."""
         with self.app.app_context(), db.session() as db_session:
             event = db_session.get(Event, event_id)
-            tally = state.current_tally(db_session, event_id)
-            if event is None or tally is None:
+            if event is None:
                 return
+            tally = state.current_tally(db_session, event_id)
+            count = count_participants(db_session, event_id) if joined else None
             revealed, mode = event.results_revealed, event.results_mode
         for role in (PRESENTER, MODERATOR):
-            message = state.tally_message(tally, role, revealed, mode)
-            socketio.emit("tally", message, to=room(event_id, role))
+            if count is not None:
+                socketio.emit("presence", {"joined": count}, to=room(event_id, role))
+            if tally is not None:
+                message = state.tally_message(tally, role, revealed, mode)
+                socketio.emit("tally", message, to=room(event_id, role))
