@@ -34,8 +34,8 @@ REPORT: dict[str, Any] = {"axe": {}, "transfer": None}
 PHASES = {
     "lobby": "Wachten op de eerste stelling",
     "ready": "Stelling op het scherm, stemmen nog dicht",
-    "open": "Stemmen is open",
-    "closed": "Stemmen is gesloten",
+    "open": "Stemming geopend",
+    "closed": "Stemming gesloten",
     "finished": "Afgelopen",
 }
 
