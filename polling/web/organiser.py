@@ -240,14 +240,14 @@ def _uploaded_deck(filename: str, content: bytes) -> Deck:
     name = "".join(c for c in filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] if c.isprintable())
     name = name[:120] or "deck.toml"
     if len(content) > MAX_DECK_BYTES:
-        raise DeckError(name, "file", f"is larger than {MAX_DECK_BYTES // 1024} KB")
+        raise DeckError(name, "file", "too_large", kb=MAX_DECK_BYTES // 1024)
     return read_deck(content, name=name)
 
 
 def _deck_from_folder(name: str) -> Deck:
     known = {path.name: path for path in list_decks(current_app.config["DECKS_DIR"])}
     if name not in known:
-        raise DeckError(name or "(none)", "deck", "pick a deck from the list or upload a file")
+        raise DeckError(name or "(none)", "deck", "pick_deck")
     return load_deck(known[name])
 
 

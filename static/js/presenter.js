@@ -94,7 +94,7 @@ function renderFacts(facts) {
 /**
  * Shrink the statement until the text area holds everything, from its largest size down to a
  * floor that is still read from the back of a hall. Sizes follow the screen's width and height
- * (the --s unit of the stylesheet); the deck check keeps texts short enough to fit at the floor.
+ * (the --px unit of the stylesheet); the deck check keeps texts short enough to fit at the floor.
  */
 function fit() {
   const box = document.getElementById("stage-text");

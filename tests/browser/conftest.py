@@ -59,9 +59,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not REPORT["axe"] and REPORT["transfer"] is None:
+    if not REPORT["axe"] and REPORT["transfer"] is None and not REPORT["fonts"]:
         return
     terminalreporter.section("browser suite")
+    for viewport, sizes in REPORT["fonts"].items():
+        measured = ", ".join(f"{name} {size} px" for name, size in sizes.items())
+        terminalreporter.write_line(f"smallest type on the projector at {viewport}: {measured}")
     for page, count in REPORT["axe"].items():
         terminalreporter.write_line(f"axe WCAG 2.1 A/AA violations, {page}: {count}")
     if REPORT["transfer"] is not None:

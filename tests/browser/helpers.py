@@ -28,7 +28,7 @@ PROJECTOR: dict[str, Any] = {"viewport": {"width": 1920, "height": 1080}}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # Filled by the tests, printed at the end of the run (see conftest.pytest_terminal_summary).
-REPORT: dict[str, Any] = {"axe": {}, "transfer": None}
+REPORT: dict[str, Any] = {"axe": {}, "transfer": None, "fonts": {}}
 
 # The moderator's phase line (#phase), in Dutch.
 PHASES = {
