@@ -168,6 +168,7 @@ def test_an_uploaded_deck_is_used_instead_of_the_picked_one(organiser):
 def test_a_broken_upload_is_refused_with_the_clis_error_and_creates_nothing(
     organiser, tmp_path, content, shown
 ):
+    organiser.get("/?lang=en")  # the CLI speaks English; the page speaks its UI language
     response = upload(organiser, content)
     assert response.status_code == 400
     assert shown in response.get_data(as_text=True)
@@ -178,6 +179,17 @@ def test_a_broken_upload_is_refused_with_the_clis_error_and_creates_nothing(
     result = CliRunner().invoke(cli, ["event", "create", "--deck", str(deck_file)])
     if "larger than" not in shown:  # the CLI reads any size
         assert shown.split(": ", 1)[1] in result.output
+
+
+def test_a_broken_deck_is_refused_in_dutch_with_every_problem_at_once(organiser):
+    broken = UPLOADED.replace(b'key = "one"\n', b"") + b'timer = "soon"\ncolour = "red"\n'
+    response = upload(organiser, broken)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Dit deck bevat een fout:" in page
+    assert "mine.toml: statements[1].key: ontbreekt" in page
+    assert page.count("<li>mine.toml: ") >= 2
+    assert count(Event) == 0
 
 
 def test_deleting_an_event_removes_everything_and_tells_its_pages(app, organiser, clients):

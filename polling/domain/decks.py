@@ -35,7 +35,7 @@ MAX_LENGTHS = {
 MAX_FACT_LENGTH = MAX_LENGTHS["fact"]
 # A text this close to its limit fits, but only at the smallest type: `polling event create`
 # says so.
-NEAR_LIMIT = 0.85
+NEAR_LIMIT = 0.95
 # Enough to fix a deck in one go, not a wall of text.
 MAX_PROBLEMS = 20
 # The countdown a deck may set as the moderator's default (`timer = 30`).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polling.domain.decks import LANGUAGES
+from polling.domain.decks import LANGUAGES, PROBLEMS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -57,7 +57,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "org_results_live": "Live tijdens het stemmen",
         "org_create": "Evenement aanmaken",
         "org_created": "Evenement {code} is aangemaakt.",
-        "org_deck_refused": "Dit deck bevat een fout: {problem}",
+        "org_deck_refused": "Dit deck bevat een fout:",
         "org_delete_title": "Evenement {code} verwijderen?",
         "org_delete_text": (
             "Dit verwijdert het evenement met al zijn stellingen, rondes en stemmen "
@@ -231,7 +231,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "org_results_live": "Live while voting",
         "org_create": "Create event",
         "org_created": "Event {code} has been created.",
-        "org_deck_refused": "This deck has an error: {problem}",
+        "org_deck_refused": "This deck has an error:",
         "org_delete_title": "Delete event {code}?",
         "org_delete_text": (
             "This deletes the event with all its statements, rounds and votes "
@@ -356,6 +356,40 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+# What can be wrong with a deck (polling.domain.decks.PROBLEMS), in Dutch; English is the
+# deck module's own.
+DECK_PROBLEMS_NL = {
+    "not_found": "bestaat niet",
+    "not_utf8": "is geen UTF-8-tekst",
+    "not_toml": "is geen geldige TOML (regel {line}, kolom {column})",
+    "too_large": "is groter dan {kb} KB",
+    "pick_deck": "kies een deck uit de lijst of upload een bestand",
+    "missing": "ontbreekt",
+    "language": "moet een van deze zijn: {languages}",
+    "no_statements": "moet een niet-lege lijst van [[statements]]-tabellen zijn",
+    "duplicate_key": "dubbele sleutel {key!r} (ook {other})",
+    "duplicate_option": "dubbele optiesleutel {key!r}",
+    "too_long": "is {length} tekens; er passen er hoogstens {limit} op het scherm",
+    "table": "moet een tabel zijn",
+    "tables": "moet een lijst van {least} tot {most} [[{name}]]-tabellen zijn",
+    "type": "moet tekst zijn, geen {type}",
+    "text_type": "moet tekst zijn of een tabel per taal, geen {type}",
+    "key_pattern": "{value!r} moet 1-32 kleine letters, cijfers, '-' of '_' zijn",
+    "unknown_language": "onbekende taal (bekend: {languages})",
+    "empty": "mag niet leeg zijn",
+    "deck_language": "ontbreekt (de taal van het deck)",
+    "unknown_field": "onbekend veld (toegestaan: {allowed})",
+    "timer": "moet een heel aantal seconden van {least} tot {most} zijn",
+    "facts_with_options": "naast {options} opties passen hoogstens {most} feiten op het scherm",
+    "more": "en nog {count} problemen",
+}
+
+
+def deck_problems(language: str) -> dict[str, str]:
+    """How the pages word what is wrong with a deck, in a UI language."""
+    return DECK_PROBLEMS_NL if pick_language(language, "nl") == "nl" else dict(PROBLEMS)
 
 
 def pick_language(requested: str | None, default: str) -> str:

@@ -47,7 +47,7 @@ from polling.domain.models import Event, OrganiserPassword, utcnow
 from polling.reports import charts, document
 from polling.reports.compare import compare_rows, compare_tables, events_with_deck
 from polling.runtime import blocking_runner
-from polling.web.i18n import other_language, strings
+from polling.web.i18n import deck_problems, other_language, strings
 from polling.web.pages import page_language
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -174,7 +174,8 @@ def create() -> Response | tuple[str, int]:
         else:
             deck = _deck_from_folder(request.form.get("deck", ""))
     except DeckError as refused:
-        return _list_page(text["org_deck_refused"].format(problem=str(refused))), 400
+        shown = refused.lines(deck_problems(page_language(None)))
+        return _list_page(text["org_deck_refused"], shown), 400
     with db.session() as db_session:
         created = create_event(db_session, deck, results_mode=results_mode)
     flash(text["org_created"].format(code=display_code(created.code)))
@@ -251,7 +252,7 @@ def _deck_from_folder(name: str) -> Deck:
     return load_deck(known[name])
 
 
-def _list_page(problem: str | None = None) -> str:
+def _list_page(problem: str | None = None, details: list[str] | None = None) -> str:
     """The events with their links and activity, the forms, and what went wrong if anything."""
     with db.session() as db_session:
         items = list_events(db_session)
@@ -267,6 +268,7 @@ def _list_page(problem: str | None = None) -> str:
         decks=[path.name for path in list_decks(current_app.config["DECKS_DIR"])],
         display_code=display_code,
         problem=problem,
+        details=details or [],
     )
 
 
