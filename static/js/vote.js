@@ -35,7 +35,9 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
       queued = null;
       if (still) {
         render();
-        vote(choice);
+        // This state came over the socket, so it is connected, whether or not its
+        // "connect" event (which may follow the first state) has arrived yet.
+        vote(choice, { connected: true });
         return;
       }
       problem = format("vote_queued_lost");
@@ -54,9 +56,9 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
   },
 });
 
-function vote(choice) {
+function vote(choice, { connected = online } = {}) {
   if (!state?.round?.open || sending) return;
-  if (!online) {
+  if (!connected) {
     // Not lost silently: kept, shown as waiting, and sent when the connection is back.
     queued = { round: state.round.id, choice };
     problem = "";

@@ -111,6 +111,7 @@ class Browse:
     documents: list[tuple[str, str | None]] = field(default_factory=list)  # (url, CSP)
     watched: set[int] = field(default_factory=set)
     expected_statuses: set[tuple[str, int]] = field(default_factory=set)  # (path, status)
+    server_down: bool = False  # the test stops the server: refused connections are expected
 
     @property
     def origin(self) -> str:
@@ -145,7 +146,14 @@ class Browse:
         """
         self.expected_statuses.add((path, status))
 
+    def expect_server_down(self) -> None:
+        """The test stops the server for a while: the pages' refused reconnection attempts
+        (which Chromium logs as console errors) are then not counted."""
+        self.server_down = True
+
     def _console(self, name: str, message: Any) -> None:
+        if self.server_down and "net::ERR_CONNECTION_REFUSED" in message.text:
+            return
         if message.type == "error" and not self._expected_failure(message):
             self.errors.append(f"{name}: console error: {message.text} ({message.location})")
 
