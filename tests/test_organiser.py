@@ -192,6 +192,20 @@ def test_a_broken_deck_is_refused_in_dutch_with_every_problem_at_once(organiser)
     assert count(Event) == 0
 
 
+def test_the_deck_check_lists_problems_and_creates_nothing(organiser):
+    token = csrf(organiser, "/organiser/")
+
+    def check(content: bytes):
+        data = {"csrf": token, "deck_file": (io.BytesIO(content), "mine.toml")}
+        return organiser.post("/organiser/decks/check", data=data).get_json()
+
+    assert check(UPLOADED) == {"ok": True, "problems": []}
+    refused = check(UPLOADED.replace(b'key = "one"\n', b""))
+    assert refused["ok"] is False
+    assert refused["problems"] == ["mine.toml: statements[1].key: ontbreekt"]
+    assert count(Event) == 0
+
+
 def test_deleting_an_event_removes_everything_and_tells_its_pages(app, organiser, clients):
     run_first_statement(clients)
     phone = clients.phone()

@@ -182,6 +182,24 @@ def create() -> Response | tuple[str, int]:
     return redirect(url_for(".events", _anchor=f"event-{created.code}"))
 
 
+@bp.post("/decks/check")
+def check_deck() -> tuple[dict[str, Any], int]:
+    """Validate an uploaded deck without creating anything: the page checks a file before it
+    submits, so a refused file stays chosen in the form while the organiser fixes it."""
+    if not _logged_in():
+        abort(403)
+    upload = request.files.get("deck_file")
+    if upload is None or not upload.filename:
+        return {"ok": True, "problems": []}, 200
+    text = strings(page_language(None))
+    try:
+        _uploaded_deck(upload.filename, upload.stream.read(MAX_DECK_BYTES + 1))
+    except DeckError as refused:
+        problems = refused.lines(deck_problems(page_language(None)))
+        return {"ok": False, "title": text["org_deck_refused"], "problems": problems}, 200
+    return {"ok": True, "problems": []}, 200
+
+
 @bp.get("/compare")
 def compare() -> str | Response:
     """Every event of one deck side by side: per statement and round, a table and a chart."""

@@ -172,6 +172,8 @@ def test_a_broken_deck_is_refused_and_a_good_one_is_used(
     refusal = page.get_by_role("alert")
     expect(refusal).to_contain_text("Dit deck bevat een fout")
     expect(refusal).to_contain_text("statements")
+    # The refused file stays chosen, to be fixed and sent again without looking for it.
+    assert upload.evaluate("input => input.files[0]?.name") == "broken.toml"
     expect(page.get_by_role("status")).to_have_count(0)
     expect(event_rows(page)).to_have_count(1)
 
