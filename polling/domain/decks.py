@@ -32,7 +32,6 @@ MAX_LENGTHS = {
     "name": 50,
     "role": 90,
 }
-MAX_FACT_LENGTH = MAX_LENGTHS["fact"]
 # A text this close to its limit fits, but only at the smallest type: `polling event create`
 # says so.
 NEAR_LIMIT = 0.95

@@ -117,7 +117,7 @@ export function renderResults(container, statement, results, langs, { stacked = 
 
 function buildRows(statement, langs) {
   const list = element("ul", "result-rows");
-  list.classList.toggle("many", statement.options.length > 3);
+  list.classList.toggle("many", statement.options.length > 2);
   statement.options.forEach((option, index) => {
     const row = element("li", `result-row option-${index + 1}`);
     const track = element("span", "result-track");

@@ -94,6 +94,7 @@ function render() {
   // After a close, "open" carries on with the same round; say so, beside "new round".
   document.querySelector('[data-action="open"]').textContent = format(phase === "closed" ? "reopen_voting" : "open_voting");
   document.getElementById("round-help").hidden = phase !== "closed";
+  document.getElementById("timer-actions").hidden = !allowed.has("extend") && !allowed.has("stop_timer");
   document.getElementById("timer-choice").hidden = !allowed.has("open") && !allowed.has("new_round");
   timer.disabled = !online;
   liveToggle.checked = state.event.results_mode === "live";

@@ -196,6 +196,8 @@ def run_through_every_screen(
     control(moderator, "Stemming openen", "open")
     expect(presenter.locator("#countdown")).to_have_text("1:30")
     vote(phone, option_label(1))
+    if options == 4:
+        screenshot(phone, "vote-4-options")  # for the README
     screens.check("open")
 
     control(moderator, "Stemming sluiten", "closed")
@@ -206,7 +208,7 @@ def run_through_every_screen(
     expect(presenter.locator("#facts-list li")).to_have_count(facts)
     screens.check("revealed", qr=True)
     if options == 4:
-        take_readme_screenshots(presenter, phone, moderator)
+        take_readme_screenshots(presenter)
 
     control(moderator, "Volgende →", "ready")
     control(moderator, "Volgende →", "finished")
@@ -219,11 +221,10 @@ def run_through_every_screen(
     assert not screens.problems, "\n".join(screens.problems[:40])
 
 
-def take_readme_screenshots(presenter: Page, phone: Page, moderator: Page) -> None:
+def take_readme_screenshots(presenter: Page) -> None:
     """The README shows a 4-option deck, on a 16:9 and on a 4:3 projector."""
     for name, size in (("presenter-4-options", (1920, 1080)), ("presenter-4x3", (1024, 768))):
         presenter.set_viewport_size({"width": size[0], "height": size[1]})
         settle(presenter)
         screenshot(presenter, name)
     presenter.set_viewport_size(PROJECTOR["viewport"])
-    screenshot(phone, "vote-4-options")
