@@ -38,7 +38,12 @@ class Countdown:
             socketio.sleep(self.interval)
 
     def tick(self) -> list[int]:
-        """Close the rounds that are due and broadcast the new states; return the events."""
+        """Close the rounds that are due and broadcast the new states; return the events.
+
+        On the event loop, like the tally publisher's reads: the look finds nothing almost
+        always, and the one write per round is a short UPDATE (the main pool must not be used
+        from OS threads; see polling.database.make_engine).
+        """
         with self.app.app_context():
             with db.session() as db_session:
                 closed = voting.close_due_rounds(db_session)
