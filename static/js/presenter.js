@@ -96,9 +96,16 @@ function renderFacts(facts) {
  * floor that is still read from the back of a hall. Sizes follow the screen's width and height
  * (the --px unit of the stylesheet); the deck check keeps texts short enough to fit at the floor.
  */
+let fitted = "";
+
 function fit() {
   const box = document.getElementById("stage-text");
   const text = document.getElementById("statement-text");
+  // A tally (four a second) changes no sizes: fit again only when the layout may have changed.
+  const layout = [text.textContent, app.dataset.phase, app.dataset.facts, app.dataset.options,
+    Boolean(state?.results), state?.round?.id, state?.joined > 0, innerWidth, innerHeight].join("|");
+  if (layout === fitted) return;
+  fitted = layout;
   const unit = Math.min(window.innerWidth / 1600, window.innerHeight / 1080);
   const big = state && (state.phase === "lobby" || state.phase === "finished");
   let high = (big ? 84 : 80) * unit;
