@@ -221,10 +221,13 @@ def event() -> None:
 def event_create(deck: Path, results: str | None, as_json: bool) -> None:
     """Create an event from a deck file and print its URLs."""
     from polling import db
+    from polling.domain.decks import near_limits
     from polling.domain.events import create_event
 
     app = _app()
     loaded = _load_deck(deck)
+    for warning in near_limits(loaded):
+        click.echo(f"Warning: {warning}: fits the screen only at its smallest type.", err=True)
     with db.session() as db_session:
         created = create_event(
             db_session, loaded, results_mode=results or app.config["RESULTS_MODE"]

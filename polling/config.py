@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # Tallies go to the presenter and moderator at most once per interval per event.
     # 0 sends one after every vote: only for tests, where determinism beats throughput.
     "TALLY_INTERVAL": 0.25,
+    # How often (seconds) the server looks for rounds whose countdown ran out; 0: never by
+    # itself (tests call Countdown.tick).
+    "COUNTDOWN_INTERVAL": 0.25,
     # eventlet's WSGI server accepts only 1,024 connections unless told otherwise.
     "MAX_CONNECTIONS": 20000,
     # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
@@ -71,6 +74,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_DEFAULT_DECK": ("DEFAULT_DECK", str),
     "POLLING_ASYNC_MODE": ("ASYNC_MODE", str),
     "POLLING_TALLY_INTERVAL": ("TALLY_INTERVAL", float),
+    "POLLING_COUNTDOWN_INTERVAL": ("COUNTDOWN_INTERVAL", float),
     "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
     "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),
     "POLLING_MESSAGE_CHANNEL": ("MESSAGE_CHANNEL", str),

@@ -127,6 +127,8 @@ def serve(app: Any, listener: Any) -> None:
     socketio = app.extensions["socketio"]
     writer = app.extensions["polling_writer"]
     socketio.start_background_task(collect_when_quiet, socketio, lambda: writer.last_vote)
+    # Rounds whose countdown ran out while the server was down close now, not at a connect.
+    app.extensions["polling_countdown"].ensure_running()
     if async_mode == "eventlet":
         import eventlet.wsgi
 

@@ -29,7 +29,7 @@ def run(tmp_path, monkeypatch):
 def test_event_create_prints_json_with_the_urls(run):
     result = run("event", "create", "--deck", str(PANEL_DECK), "--json")
     assert result.exit_code == 0, result.output
-    created = json.loads(result.output)
+    created = json.loads(result.stdout)  # warnings about long texts go to stderr
     code = created["code"]
     assert len(code) == 6 and code.isdigit()
     assert created["join_url"] == f"http://venue.example:5000/{code}"
@@ -52,7 +52,7 @@ def test_broken_deck_is_refused_and_creates_nothing(run, tmp_path):
 
 
 def test_export_writes_csv_and_json(run, tmp_path):
-    code = json.loads(run("event", "create", "--deck", str(PANEL_DECK), "--json").output)["code"]
+    code = json.loads(run("event", "create", "--deck", str(PANEL_DECK), "--json").stdout)["code"]
     summary = run("export", code, "--format", "csv")
     assert summary.exit_code == 0
     assert summary.output.startswith("\ufeff")  # for Excel: the file is UTF-8
@@ -77,7 +77,7 @@ def test_a_deck_is_found_by_name_in_the_decks_folder(run, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)  # no statements/ here: the bundled decks
     created = run("event", "create", "--deck", "ai-in-de-zorg.toml", "--json")
     assert created.exit_code == 0, created.output
-    assert json.loads(created.output)["deck"] == "ai-in-de-zorg.toml"
+    assert json.loads(created.stdout)["deck"] == "ai-in-de-zorg.toml"
     missing = run("event", "create", "--deck", "nope.toml")
     assert missing.exit_code == 1 and "nope.toml" in missing.output
 
@@ -91,3 +91,18 @@ def test_set_password_states_the_minimum_before_asking(run):
     assert "at least 10" in result.output.split("New organiser password", 2)[1]  # refused at once
     assert result.exit_code == 0, result.output
     assert "Password set." in result.output
+
+
+def test_event_create_warns_of_texts_near_their_limit(run, tmp_path):
+    from polling.domain.decks import MAX_LENGTHS
+
+    deck = tmp_path / "long.toml"
+    statement = "x" * MAX_LENGTHS["statement"]
+    deck.write_text(
+        f'title = "T"\nlanguage = "nl"\n[[statements]]\nkey = "a"\nstatement = "{statement}"\n',
+        encoding="utf-8",
+    )
+    result = run("event", "create", "--deck", str(deck))
+    assert result.exit_code == 0, result.output
+    limit = MAX_LENGTHS["statement"]
+    assert f"Warning: statements[1].statement.nl: {limit} of {limit} characters" in result.stderr

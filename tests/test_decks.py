@@ -138,10 +138,10 @@ def test_deck_may_name_the_panel_and_give_facts_with_sources(tmp_path):
         (MINIMAL + "[[statements.options]]\nkey = 'only'\nlabel = 'One'\n", "options", "2 to 6"),
         ("title = 'unterminated\n", "file", "is not valid TOML"),
         (WITH_CONTEXT.replace('source = "A survey, p. 9"\n', ""), "facts[1].source", "missing"),
-        (WITH_CONTEXT.replace("Half of all", "Half " * 60), "facts[1].text.en", "at most 240"),
+        (WITH_CONTEXT.replace("Half of all", "Half " * 60), "facts[1].text.en", "at most 130"),
         (WITH_CONTEXT + "x = 1\n", "panel[1].x", "unknown"),
         (WITH_CONTEXT.replace('name = "Dr. A. Expert"', "name.en = 'A'"), "name", "a string"),
-        (MINIMAL + "[[statements.facts]]\ntext='a'\nsource='b'\n" * 5, "facts", "1 to 4"),
+        (MINIMAL + "[[statements.facts]]\ntext='a'\nsource='b'\n" * 5, "facts", "1 to 3"),
     ],
     ids=[
         "missing-key",

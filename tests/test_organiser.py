@@ -165,8 +165,9 @@ def test_an_uploaded_deck_is_used_instead_of_the_picked_one(organiser):
     ids=["invalid-deck", "not-toml", "not-utf8", "too-large"],
 )
 def test_a_broken_upload_is_refused_with_the_clis_error_and_creates_nothing(
-    organiser, tmp_path, content, shown
+    organiser, tmp_path, monkeypatch, content, shown
 ):
+    organiser.get("/?lang=en")  # the CLI speaks English; the page speaks its UI language
     response = upload(organiser, content)
     assert response.status_code == 400
     assert shown in response.get_data(as_text=True)
@@ -174,9 +175,37 @@ def test_a_broken_upload_is_refused_with_the_clis_error_and_creates_nothing(
 
     deck_file = tmp_path / "mine.toml"
     deck_file.write_bytes(content)
+    # The command's own database, never one in the checkout's instance folder.
+    monkeypatch.setenv("POLLING_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     result = CliRunner().invoke(cli, ["event", "create", "--deck", str(deck_file)])
     if "larger than" not in shown:  # the CLI reads any size
         assert shown.split(": ", 1)[1] in result.output
+
+
+def test_a_broken_deck_is_refused_in_dutch_with_every_problem_at_once(organiser):
+    broken = UPLOADED.replace(b'key = "one"\n', b"") + b'timer = "soon"\ncolour = "red"\n'
+    response = upload(organiser, broken)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Dit deck bevat een fout:" in page
+    assert "mine.toml: statements[1].key: ontbreekt" in page
+    assert page.count("<li>mine.toml: ") >= 2
+    assert count(Event) == 0
+
+
+def test_the_deck_check_lists_problems_and_creates_nothing(organiser):
+    token = csrf(organiser, "/organiser/")
+
+    def check(content: bytes):
+        data = {"csrf": token, "deck_file": (io.BytesIO(content), "mine.toml")}
+        return organiser.post("/organiser/decks/check", data=data).get_json()
+
+    assert check(UPLOADED) == {"ok": True, "problems": []}
+    refused = check(UPLOADED.replace(b'key = "one"\n', b""))
+    assert refused["ok"] is False
+    assert refused["problems"] == ["mine.toml: statements[1].key: ontbreekt"]
+    assert count(Event) == 0
 
 
 def test_deleting_an_event_removes_everything_and_tells_its_pages(app, organiser, clients):

@@ -13,10 +13,32 @@ STATEMENT_TEXTS = ("theme", "question", "challenge", "statement")
 REQUIRED_STATEMENT_TEXTS = ("statement",)
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_OPTIONS = 6
-MAX_PANEL_MEMBERS = 12
+MAX_PANEL_MEMBERS = 8  # what the waiting screen has room for
 # Facts are read from the back of a hall after the reveal: a few short ones, not an article.
-MAX_FACTS = 4
-MAX_FACT_LENGTH = 240
+MAX_FACTS = 3
+# One bar per option leaves room for fewer facts beside them than a two-option bar does:
+# options -> facts that fit with them.
+MAX_FACTS_FOR_OPTIONS = {2: 3, 3: 2, 4: 2, 5: 1, 6: 1}
+# What fits the projector at its smallest type (see static/css/app.css and the browser tests
+# that render the longest texts allowed here on 4:3, 16:9 and 4K screens and on phones).
+MAX_LENGTHS = {
+    "title": 80,
+    "theme": 60,
+    "question": 90,
+    "statement": 180,
+    "label": 32,
+    "fact": 130,
+    "source": 100,
+    "name": 50,
+    "role": 90,
+}
+# A text this close to its limit fits, but only at the smallest type: `polling event create`
+# says so.
+NEAR_LIMIT = 0.95
+# Enough to fix a deck in one go, not a wall of text.
+MAX_PROBLEMS = 20
+# The countdown a deck may set as the moderator's default (`timer = 30`).
+TIMER_RANGE = (5, 3600)
 
 DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
     {"key": "agree", "label": {"nl": "Eens", "en": "Agree"}},
@@ -24,14 +46,99 @@ DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
 )
 
 
-class DeckError(ValueError):
-    """A deck that cannot be used; the message names the file and the field."""
+# What can be wrong, in English; polling.web.i18n has them in every UI language as
+# "deck_<code>", with the same {placeholders}.
+PROBLEMS = {
+    "not_found": "does not exist",
+    "not_utf8": "is not UTF-8 text",
+    "not_toml": "is not valid TOML (line {line}, column {column})",
+    "too_large": "is larger than {kb} KB",
+    "pick_deck": "pick a deck from the list or upload a file",
+    "missing": "is missing",
+    "language": "must be one of {languages}",
+    "no_statements": "must be a non-empty list of [[statements]] tables",
+    "duplicate_key": "duplicate key {key!r} (also {other})",
+    "duplicate_option": "duplicate option key {key!r}",
+    "too_long": "is {length} characters; at most {limit} fit on the screen",
+    "table": "must be a table",
+    "tables": "must be a list of {least} to {most} [[{name}]] tables",
+    "type": "must be a string, not {type}",
+    "text_type": "must be a string or a table of languages, not {type}",
+    "key_pattern": "{value!r} must be 1-32 lower-case letters, digits, '-' or '_'",
+    "unknown_language": "unknown language (known: {languages})",
+    "empty": "must not be empty",
+    "deck_language": "is missing (the deck's language)",
+    "unknown_field": "unknown field (allowed: {allowed})",
+    "timer": "must be a whole number of seconds from {least} to {most}",
+    "facts_with_options": "at most {most} facts fit on the screen beside {options} options",
+    "more": "and {count} more problems",
+}
 
-    def __init__(self, source: str, field: str, problem: str) -> None:
-        super().__init__(f"{source}: {field}: {problem}")
+
+@dataclass(frozen=True)
+class DeckProblem:
+    """One thing wrong with a deck: where, and what (a code of PROBLEMS and its values)."""
+
+    field: str
+    code: str
+    values: dict[str, Any]
+
+    def describe(self, templates: dict[str, str] | None = None) -> str:
+        """The problem in words, from `templates` (code -> text) or in English."""
+        template = (templates or {}).get(self.code, PROBLEMS[self.code])
+        return template.format(**self.values)
+
+
+class DeckError(ValueError):
+    """A deck that cannot be used; the message names the file, and each field and problem
+    (all of them, up to MAX_PROBLEMS)."""
+
+    def __init__(
+        self,
+        source: str,
+        field: str,
+        code: str,
+        /,
+        problems: list[DeckProblem] | None = None,
+        **values: Any,
+    ) -> None:
         self.source = source
-        self.field = field
-        self.problem = problem
+        self.problems = problems or [DeckProblem(field, code, values)]
+        first = self.problems[0]
+        self.field = first.field
+        self.problem = first.describe()
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self, templates: dict[str, str] | None = None) -> list[str]:
+        """One line per problem, "file: field: problem", in English or from `templates`."""
+        return [f"{self.source}: {p.field}: {p.describe(templates)}" for p in self.problems]
+
+
+class _Problems:
+    """Collects the problems of a deck, so the organiser sees all of them at once."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.found: list[DeckProblem] = []
+
+    def check(self, function: Any, *args: Any, default: Any = None) -> Any:
+        """Call function(*args); on a DeckError note its problems and return `default`."""
+        try:
+            return function(*args)
+        except DeckError as error:
+            self.found.extend(error.problems)
+            return default
+
+    def add(self, field: str, code: str, **values: Any) -> None:
+        self.found.append(DeckProblem(field, code, values))
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        shown = self.found[:MAX_PROBLEMS]
+        if len(self.found) > MAX_PROBLEMS:
+            shown.append(DeckProblem("deck", "more", {"count": len(self.found) - MAX_PROBLEMS}))
+        raise DeckError(self.source, "", "", problems=shown)
 
 
 @dataclass(frozen=True)
@@ -83,6 +190,7 @@ class Deck:
     language: str
     statements: tuple[DeckStatement, ...]
     panel: tuple[PanelMember, ...] = ()
+    timer: int | None = None  # the moderator's default countdown, in seconds
 
 
 def list_decks(directory: str | Path) -> list[Path]:
@@ -96,7 +204,7 @@ def load_deck(path: str | Path) -> Deck:
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise DeckError(str(path), "file", "does not exist") from None
+        raise DeckError(str(path), "file", "not_found") from None
     return read_deck(content, name=path.name, source=str(path))
 
 
@@ -106,45 +214,97 @@ def read_deck(content: bytes, *, name: str, source: str | None = None) -> Deck:
     try:
         data = tomllib.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
-        raise DeckError(source, "file", "is not UTF-8 text") from None
+        raise DeckError(source, "file", "not_utf8") from None
     except tomllib.TOMLDecodeError as error:
-        raise DeckError(source, "file", f"is not valid TOML ({error})") from None
+        # The parser's own words ("Illegal character '\\n'") mean nothing to an organiser;
+        # where it stopped does.
+        found = re.search(r"line (\d+), column (\d+)", str(error))
+        line, column = found.groups() if found else ("?", "?")
+        raise DeckError(source, "file", "not_toml", line=line, column=column) from None
     return parse_deck(data, source=source, name=name)
 
 
 def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
-    """Validate the parsed TOML of a deck."""
-    _check_fields(data, {"title", "language", "options", "panel", "statements"}, source, "")
+    """Validate the parsed TOML of a deck; every problem found is reported at once."""
+    problems = _Problems(source)
+    allowed = {"title", "language", "options", "panel", "statements", "timer"}
+    problems.check(_check_fields, data, allowed, source, "")
     language = data.get("language")
     if language is None:
-        raise DeckError(source, "language", "is missing")
+        problems.add("language", "missing")
+        problems.raise_any()
     if language not in LANGUAGES:
-        raise DeckError(source, "language", f"must be one of {', '.join(LANGUAGES)}")
-    title = _text(data.get("title"), language, source, "title")
-    default_options = _options(data.get("options"), language, source, "options")
+        problems.add("language", "language", languages=", ".join(LANGUAGES))
+        problems.raise_any()
+    language = str(language)  # one of LANGUAGES: anything else was refused above
+    title = problems.check(_text, data.get("title"), language, source, "title", default={})
+    default_options = problems.check(
+        _options, data.get("options"), language, source, "options", default=()
+    )
+    timer = problems.check(_timer, data.get("timer"), source)
 
     statements_data = data.get("statements")
-    if statements_data is None:
-        raise DeckError(source, "statements", "is missing")
-    if not isinstance(statements_data, list) or not statements_data:
-        raise DeckError(source, "statements", "must be a non-empty list of [[statements]] tables")
     statements = []
-    first_seen: dict[str, str] = {}
-    for index, raw in enumerate(statements_data, start=1):
-        where = f"statements[{index}]"
-        statement = _statement(raw, language, default_options, source, where)
-        if statement.key in first_seen:
-            raise DeckError(
-                source,
-                f"{where}.key",
-                f"duplicate key {statement.key!r} (also {first_seen[statement.key]})",
-            )
-        first_seen[statement.key] = where
-        statements.append(statement)
-    panel = _panel(data.get("panel"), language, source)
+    if statements_data is None:
+        problems.add("statements", "missing")
+    elif not isinstance(statements_data, list) or not statements_data:
+        problems.add("statements", "no_statements")
+    else:
+        first_seen: dict[str, str] = {}
+        for index, raw in enumerate(statements_data, start=1):
+            where = f"statements[{index}]"
+            statement = problems.check(_statement, raw, language, default_options, source, where)
+            if statement is None:
+                continue
+            if statement.key in first_seen:
+                other = first_seen[statement.key]
+                problems.add(f"{where}.key", "duplicate_key", key=statement.key, other=other)
+            first_seen[statement.key] = where
+            statements.append(statement)
+    panel = problems.check(_panel, data.get("panel"), language, source, default=())
+    problems.raise_any()
     return Deck(
-        name=name, title=title, language=language, statements=tuple(statements), panel=panel
+        name=name,
+        title=title,
+        language=language,
+        statements=tuple(statements),
+        panel=panel,
+        timer=timer,
     )
+
+
+def near_limits(deck: Deck) -> list[str]:
+    """Texts within a few characters of what fits on the screen: they fit, but only at the
+    smallest type. "field: 170 of 180 characters" each, for the organiser to consider."""
+    texts: list[tuple[str, str, dict[str, str]]] = [("title", "title", deck.title)]
+    for index, statement in enumerate(deck.statements, start=1):
+        where = f"statements[{index}]"
+        for field in STATEMENT_TEXTS:
+            values = {
+                lang: texts[field] for lang, texts in statement.texts.items() if field in texts
+            }
+            texts.append((f"{where}.{field}", field, values))
+        for number, option in enumerate(statement.options, start=1):
+            texts.append((f"{where}.options[{number}].label", "label", option.labels))
+        for number, fact in enumerate(statement.facts, start=1):
+            texts.append((f"{where}.facts[{number}].text", "fact", fact.text))
+            texts.append((f"{where}.facts[{number}].source", "source", fact.source))
+    warnings = []
+    for where, kind, values in texts:
+        limit = MAX_LENGTHS.get(kind, 0)
+        for lang, value in values.items():
+            if limit and len(value) >= NEAR_LIMIT * limit:
+                warnings.append(f"{where}.{lang}: {len(value)} of {limit} characters")
+    return warnings
+
+
+def _timer(raw: Any, source: str) -> int | None:
+    if raw is None:
+        return None
+    least, most = TIMER_RANGE
+    if isinstance(raw, bool) or not isinstance(raw, int) or not least <= raw <= most:
+        raise DeckError(source, "timer", "timer", least=least, most=most)
+    return raw
 
 
 def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:
@@ -153,7 +313,9 @@ def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:
     members = []
     for where, item in _tables(raw, {"name", "role"}, source, "panel", 1, MAX_PANEL_MEMBERS):
         name = _text(item.get("name"), language, source, f"{where}.name", single=True)
+        _check_length(name, "name", source, f"{where}.name")
         role = _text(item["role"], language, source, f"{where}.role") if "role" in item else {}
+        _check_length(role, "role", source, f"{where}.role")
         members.append(PanelMember(name=name[language], role=role))
     return tuple(members)
 
@@ -164,38 +326,57 @@ def _facts(raw: Any, language: str, source: str, where: str) -> tuple[DeckFact, 
     facts = []
     for at, item in _tables(raw, {"text", "source"}, source, where, 1, MAX_FACTS):
         text = _text(item.get("text"), language, source, f"{at}.text")
-        for lang, value in text.items():
-            if len(value) > MAX_FACT_LENGTH:
-                raise DeckError(
-                    source,
-                    f"{at}.text.{lang}",
-                    f"is {len(value)} characters; at most {MAX_FACT_LENGTH} fit on the screen",
-                )
-        facts.append(
-            DeckFact(text=text, source=_text(item.get("source"), language, source, f"{at}.source"))
-        )
+        _check_length(text, "fact", source, f"{at}.text")
+        origin = _text(item.get("source"), language, source, f"{at}.source")
+        _check_length(origin, "source", source, f"{at}.source")
+        facts.append(DeckFact(text=text, source=origin))
     return tuple(facts)
+
+
+def _check_length(texts: dict[str, str], kind: str, source: str, where: str) -> None:
+    limit = MAX_LENGTHS.get(kind)
+    if limit is None:  # not shown on the screens (the challenge): no limit
+        return
+    too_long = [
+        DeckProblem(f"{where}.{lang}", "too_long", {"length": len(value), "limit": limit})
+        for lang, value in texts.items()
+        if len(value) > limit
+    ]
+    if too_long:
+        raise DeckError(source, "", "", problems=too_long)
 
 
 def _statement(
     raw: Any, language: str, default_options: tuple[DeckOption, ...], source: str, where: str
 ) -> DeckStatement:
     if not isinstance(raw, dict):
-        raise DeckError(source, where, "must be a table")
-    _check_fields(raw, {"key", *STATEMENT_TEXTS, "options", "facts"}, source, where)
-    key = _key(raw.get("key"), source, f"{where}.key")
+        raise DeckError(source, where, "table")
+    problems = _Problems(source)
+    problems.check(_check_fields, raw, {"key", *STATEMENT_TEXTS, "options", "facts"}, source, where)
+    key = problems.check(_key, raw.get("key"), source, f"{where}.key", default="")
     per_field = {}
     for field in STATEMENT_TEXTS:
         if field in raw or field in REQUIRED_STATEMENT_TEXTS:
-            per_field[field] = _text(raw.get(field), language, source, f"{where}.{field}")
+            at = f"{where}.{field}"
+            texts = problems.check(_text, raw.get(field), language, source, at)
+            if texts is not None:
+                problems.check(_check_length, texts, field, source, at)
+                per_field[field] = texts
+    options = problems.check(
+        _options, raw.get("options"), language, source, f"{where}.options", default=()
+    )
+    facts = problems.check(_facts, raw.get("facts"), language, source, f"{where}.facts", default=())
+    shown = options or default_options
+    room = MAX_FACTS_FOR_OPTIONS.get(len(shown), MAX_FACTS)
+    if len(facts) > room:
+        problems.add(f"{where}.facts", "facts_with_options", most=room, options=len(shown))
+    problems.raise_any()
     # Regroup as language -> field -> text, falling back to the deck's language.
     languages = sorted({lang for texts in per_field.values() for lang in texts})
     texts = {
         lang: {field: values.get(lang, values[language]) for field, values in per_field.items()}
         for lang in languages
     }
-    options = _options(raw.get("options"), language, source, f"{where}.options")
-    facts = _facts(raw.get("facts"), language, source, f"{where}.facts")
     return DeckStatement(key=key, texts=texts, options=options or default_options, facts=facts)
 
 
@@ -208,10 +389,10 @@ def _options(raw: Any, language: str, source: str, where: str) -> tuple[DeckOpti
     for at, item in _tables(raw, {"key", "label"}, source, where, 2, MAX_OPTIONS):
         key = _key(item.get("key"), source, f"{at}.key")
         if any(option.key == key for option in options):
-            raise DeckError(source, f"{at}.key", f"duplicate option key {key!r}")
-        options.append(
-            DeckOption(key=key, labels=_text(item.get("label"), language, source, f"{at}.label"))
-        )
+            raise DeckError(source, f"{at}.key", "duplicate_option", key=key)
+        labels = _text(item.get("label"), language, source, f"{at}.label")
+        _check_length(labels, "label", source, f"{at}.label")
+        options.append(DeckOption(key=key, labels=labels))
     return tuple(options)
 
 
@@ -222,12 +403,12 @@ def _tables(
     each with where it is in the deck."""
     if not isinstance(raw, list) or not least <= len(raw) <= most:
         name = where.rsplit(".", 1)[-1]
-        raise DeckError(source, where, f"must be a list of {least} to {most} [[{name}]] tables")
+        raise DeckError(source, where, "tables", least=least, most=most, name=name)
     tables = []
     for index, item in enumerate(raw, start=1):
         at = f"{where}[{index}]"
         if not isinstance(item, dict):
-            raise DeckError(source, at, "must be a table")
+            raise DeckError(source, at, "table")
         _check_fields(item, fields, source, at)
         tables.append((at, item))
     return tables
@@ -235,13 +416,11 @@ def _tables(
 
 def _key(value: Any, source: str, where: str) -> str:
     if value is None:
-        raise DeckError(source, where, "is missing")
+        raise DeckError(source, where, "missing")
     if not isinstance(value, str):
-        raise DeckError(source, where, f"must be a string, not {type(value).__name__}")
+        raise DeckError(source, where, "type", type=type(value).__name__)
     if not KEY_PATTERN.match(value):
-        raise DeckError(
-            source, where, f"{value!r} must be 1-32 lower-case letters, digits, '-' or '_'"
-        )
+        raise DeckError(source, where, "key_pattern", value=value)
     return value
 
 
@@ -253,35 +432,40 @@ def _text(
     A single text (a person's name) is the same in every language: a string only.
     """
     if value is None:
-        raise DeckError(source, where, "is missing")
+        raise DeckError(source, where, "missing")
     if single and not isinstance(value, str):
-        raise DeckError(source, where, f"must be a string, not {type(value).__name__}")
+        raise DeckError(source, where, "type", type=type(value).__name__)
     if isinstance(value, str):
         value = {language: value}
     if not isinstance(value, dict):
-        raise DeckError(
-            source, where, f"must be a string or a table of languages, not {type(value).__name__}"
-        )
+        raise DeckError(source, where, "text_type", type=type(value).__name__)
     texts = {}
     for lang, text in value.items():
         if lang not in LANGUAGES:
             raise DeckError(
-                source, f"{where}.{lang}", f"unknown language (known: {', '.join(LANGUAGES)})"
+                source, f"{where}.{lang}", "unknown_language", languages=", ".join(LANGUAGES)
             )
         if not isinstance(text, str):
-            raise DeckError(
-                source, f"{where}.{lang}", f"must be a string, not {type(text).__name__}"
-            )
+            raise DeckError(source, f"{where}.{lang}", "type", type=type(text).__name__)
         if not text.strip():
-            raise DeckError(source, f"{where}.{lang}", "must not be empty")
+            raise DeckError(source, f"{where}.{lang}", "empty")
         texts[lang] = " ".join(text.split())
     if language not in texts:
-        raise DeckError(source, f"{where}.{language}", "is missing (the deck's language)")
+        raise DeckError(source, f"{where}.{language}", "deck_language")
+    if where == "title":
+        _check_length(texts, "title", source, where)
     return texts
 
 
 def _check_fields(table: dict[str, Any], allowed: set[str], source: str, where: str) -> None:
-    for field in table:
-        if field not in allowed:
-            at = f"{where}.{field}" if where else field
-            raise DeckError(source, at, f"unknown field (allowed: {', '.join(sorted(allowed))})")
+    unknown = [
+        DeckProblem(
+            f"{where}.{field}" if where else field,
+            "unknown_field",
+            {"allowed": ", ".join(sorted(allowed))},
+        )
+        for field in table
+        if field not in allowed
+    ]
+    if unknown:
+        raise DeckError(source, "", "", problems=unknown)

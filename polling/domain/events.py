@@ -28,6 +28,7 @@ def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") 
         moderator_key=secrets.token_hex(16),
         results_mode=results_mode,
         panel=[member.as_dict() for member in deck.panel],
+        timer_seconds=deck.timer,
     )
     for position, item in enumerate(deck.statements, start=1):
         statement = Statement(

@@ -56,6 +56,8 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # [{"name", "role": {language: text}}], from the deck; shown on the waiting screens.
     panel: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    # Seconds the moderator's countdown offers first (from the deck's `timer`); None: no default.
+    timer_seconds: Mapped[int | None] = mapped_column(default=None)
 
     statements: Mapped[list[Statement]] = relationship(
         back_populates="event", order_by="Statement.position", cascade="all, delete-orphan"
@@ -136,6 +138,8 @@ class Round(Base):
     number: Mapped[int]
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When a countdown closes the round: kept here, not in a timer, so it survives a restart.
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property
     def is_open(self) -> bool:

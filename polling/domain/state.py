@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polling.domain.counts import round_participants, vote_counts
+from polling.domain.counts import participants, round_participants, vote_counts
 from polling.domain.events import display_code
-from polling.domain.models import Event, Option, Round, RoundArchive, Statement, Vote
+from polling.domain.models import Event, Option, Round, RoundArchive, Statement, Vote, utcnow
 from polling.domain.roles import AUDIENCE, PRESENTER
 from polling.domain.tally import Tally, make_tally
+from polling.domain.voting import TIMER_CHOICES, allowed_actions
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Snapshot:
 
     public: dict[str, Any]
     tally: Tally | None
+    # For the projector and moderator only: the actions the rules allow now, the countdowns
+    # on offer and how many phones have joined.
+    screens: dict[str, Any]
 
     def for_role(self, role: str) -> dict[str, Any]:
         """The state as one role may see it."""
@@ -29,6 +33,8 @@ class Snapshot:
         if role == AUDIENCE and statement is not None:
             # Context facts are for the projector; a full hall need not receive them each time.
             payload["statement"] = {k: v for k, v in statement.items() if k != "facts"}
+        if role != AUDIENCE:
+            payload.update(self.screens)
         if self.tally is not None:
             revealed, mode = self.public["revealed"], self.public["event"]["results_mode"]
             payload.update(tally_message(self.tally, role, revealed, mode))
@@ -83,7 +89,13 @@ def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snap
     tally = None
     if with_tally and statement is not None and round_ is not None:
         tally = round_tally(session, event.id, statement, round_)
-    return Snapshot(public=public, tally=tally)
+    screens = {
+        "allowed_actions": allowed_actions(event),
+        "timer": {"default": event.timer_seconds, "choices": list(TIMER_CHOICES)},
+        # Phones without a tally (a reconnecting hall) are spared the count.
+        "joined": participants(session, event.id) if with_tally else None,
+    }
+    return Snapshot(public=public, tally=tally, screens=screens)
 
 
 def round_tally(session: Session, event_id: int, statement: Statement, round_: Round) -> Tally:
@@ -137,4 +149,13 @@ def _round_payload(round_: Round) -> dict[str, Any]:
         "open": round_.is_open,
         "opened_at": round_.opened_at.isoformat(),
         "closed_at": round_.closed_at.isoformat() if round_.closed_at else None,
+        # The countdown as time left, not a clock time: phones' clocks are often off.
+        "remaining_ms": _remaining_ms(round_),
     }
+
+
+def _remaining_ms(round_: Round) -> int | None:
+    """Milliseconds until the round's countdown closes it, if it has one and is open."""
+    if round_.closes_at is None or not round_.is_open:
+        return None
+    return max(0, round((round_.closes_at - utcnow()).total_seconds() * 1000))

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from polling.domain.errors import VotingError
 from polling.domain.models import (
+    FINISHED,
+    LOBBY,
     STATEMENT,
     Event,
     Participant,
@@ -33,9 +36,19 @@ ACTIONS = (
     "reveal",
     "hide",
     "new_round",
+    "extend",
+    "stop_timer",
     "results_live",
     "results_hidden",
 )
+
+# Actions that take a number of seconds: a countdown to open with, or to add.
+TIMED_ACTIONS = ("open", "new_round", "extend")
+# The countdowns the moderator page offers; a deck may name its own default (`timer`).
+TIMER_CHOICES = (20, 30, 60, 90)
+MIN_TIMER_SECONDS = 5
+MAX_TIMER_SECONDS = 3600
+EXTEND_SECONDS = 30
 
 # Actions that change nothing a phone shows: only the screens are told, which spares a
 # broadcast to every phone in the hall.
@@ -79,6 +92,7 @@ _CAST_VOTE = text(
     JOIN participants p ON p.event_id = e.id
     WHERE r.id = :round_id AND p.id = :participant_id AND o.key = :choice
       AND r.closed_at IS NULL AND e.current_position = s.position
+      AND (r.closes_at IS NULL OR r.closes_at > :cast_at)
     ON CONFLICT (round_id, participant_id)
     DO UPDATE SET option_id = excluded.option_id, cast_at = excluded.cast_at
     """
@@ -109,7 +123,9 @@ def _refusal(
 ) -> VotingError:
     """Why a vote was not written (the rare path, so a second query is fine)."""
     found = connection.execute(
-        select(Round.closed_at, Statement.position, Event.current_position, Event.id)
+        select(
+            Round.closed_at, Round.closes_at, Statement.position, Event.current_position, Event.id
+        )
         .join(Statement, Round.statement_id == Statement.id)
         .join(Event, Statement.event_id == Event.id)
         .where(Round.id == round_id)
@@ -119,22 +135,108 @@ def _refusal(
     ).scalar()
     if found is None or voter_event != found.id:
         return VotingError("unknown_round", "There is no such round in this event.")
-    if found.closed_at is not None or found.position != found.current_position:
+    past_deadline = found.closes_at is not None and found.closes_at <= utcnow()
+    if found.closed_at is not None or past_deadline or found.position != found.current_position:
         return VotingError("voting_closed", "Voting on this statement is closed.")
     return VotingError("unknown_option", f"{choice!r} is not an option of this statement.")
 
 
-def control(session: Session, event_id: int, action: str) -> Event:
-    """Apply a moderator action to an event and commit it."""
+def control(session: Session, event_id: int, action: str, seconds: int | None = None) -> Event:
+    """Apply a moderator action to an event and commit it.
+
+    `seconds` is a countdown for "open" and "new_round" (the round then closes by itself, see
+    `close_due_rounds`) and the time "extend" adds; other actions take none.
+    """
     event = session.get(Event, event_id)
     if event is None:
         raise VotingError("unknown_event", "This event no longer exists.")
     if action not in ACTIONS:
         raise VotingError("unknown_action", f"Unknown action {action!r}.")
+    if seconds is not None and (
+        action not in TIMED_ACTIONS or not MIN_TIMER_SECONDS <= seconds <= MAX_TIMER_SECONDS
+    ):
+        raise VotingError(
+            "bad_timer",
+            f"A countdown is {MIN_TIMER_SECONDS} to {MAX_TIMER_SECONDS} seconds, "
+            f"for {', '.join(TIMED_ACTIONS)} only.",
+        )
     handler = _HANDLERS[action]
     handler(session, event)
+    if action in ("open", "new_round"):
+        _set_deadline(event, seconds)
+    elif action == "extend":
+        _extend(event, seconds or EXTEND_SECONDS)
     session.commit()
     return event
+
+
+def allowed_actions(event: Event) -> list[str]:
+    """The moderator actions that make sense now, in the order of ACTIONS: what the pages
+    offer, so the rules are not repeated in JavaScript."""
+    statement = event.current_statement
+    latest = statement.latest_round if statement else None
+    is_open = latest is not None and latest.is_open
+    timed = is_open and latest is not None and latest.closes_at is not None
+    allowed = {
+        "previous": event.stage != LOBBY,
+        "next": event.stage != FINISHED,
+        "open": statement is not None and not is_open,
+        "close": is_open,
+        "reveal": latest is not None and not event.results_revealed,
+        "hide": latest is not None and event.results_revealed,
+        "new_round": latest is not None and not is_open,
+        "extend": timed,
+        "stop_timer": timed,
+        "results_live": event.results_mode != "live",
+        "results_hidden": event.results_mode == "live",
+    }
+    return [action for action in ACTIONS if allowed[action]]
+
+
+def close_due_rounds(session: Session, now: datetime | None = None) -> list[int]:
+    """Close every open round whose countdown has run out; commit; return their events' ids.
+
+    Each round is closed by a conditional UPDATE, so when several server processes run this
+    at once exactly one closes (and announces) it.
+    """
+    now = now or utcnow()
+    due = session.execute(
+        select(Round.id, Statement.event_id)
+        .join(Statement, Round.statement_id == Statement.id)
+        .where(Round.closed_at.is_(None), Round.closes_at.is_not(None), Round.closes_at <= now)
+    ).all()
+    closed = []
+    for round_id, event_id in due:
+        result = session.execute(
+            update(Round)
+            .where(Round.id == round_id, Round.closed_at.is_(None))
+            .values(closed_at=Round.closes_at)
+        )
+        if getattr(result, "rowcount", 0) == 1:  # a CursorResult: an UPDATE has a row count
+            closed.append(event_id)
+    session.commit()
+    return closed
+
+
+def _set_deadline(event: Event, seconds: int | None) -> None:
+    statement = _require_statement(event)
+    latest = statement.latest_round
+    if latest is not None:
+        latest.closes_at = utcnow() + timedelta(seconds=seconds) if seconds else None
+
+
+def _extend(event: Event, seconds: int) -> None:
+    latest = _require_statement(event).latest_round
+    if latest is None or not latest.is_open or latest.closes_at is None:
+        raise VotingError("no_timer", "No countdown is running.")
+    latest.closes_at = max(latest.closes_at, utcnow()) + timedelta(seconds=seconds)
+
+
+def _stop_timer(session: Session, event: Event) -> None:
+    latest = _require_statement(event).latest_round
+    if latest is None or not latest.is_open or latest.closes_at is None:
+        raise VotingError("no_timer", "No countdown is running.")
+    latest.closes_at = None
 
 
 def _move(event: Event, step: int) -> None:
@@ -176,6 +278,7 @@ def _close(session: Session, event: Event) -> None:
     if latest is None or not latest.is_open:
         raise VotingError("not_open", "Voting is not open.")
     latest.closed_at = utcnow()
+    latest.closes_at = None  # closed by hand, not by the countdown
 
 
 def _reveal(session: Session, event: Event) -> None:
@@ -214,6 +317,8 @@ _HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     "reveal": _reveal,
     "hide": _hide,
     "new_round": _new_round,
+    "extend": lambda session, event: None,  # the time is added by control()
+    "stop_timer": _stop_timer,
     "results_live": _results_mode("live"),
     "results_hidden": _results_mode("hidden"),
 }

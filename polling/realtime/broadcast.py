@@ -6,11 +6,13 @@ Rooms per event and role decide who sees what; the counts always come from the d
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from flask import Flask
 
 from polling import db, socketio
 from polling.domain import state
+from polling.domain.counts import participants
 from polling.domain.models import Event
 from polling.domain.roles import ROLES, SCREENS
 
@@ -40,26 +42,38 @@ def event_deleted(event_id: int) -> None:
 
 
 class TallyPublisher:
-    """Sends tallies to the presenter and moderator rooms, a few times a second at most.
+    """Sends tallies and the number of joined phones to the presenter and moderator rooms, a
+    few times a second at most.
 
-    It remembers only *which* events have new votes; the counts always come from the
-    database, so every process sends the same numbers.
+    It remembers only *which* events have new votes or joins; the counts always come from
+    the database, so every process sends the same numbers. A hall joining at once gives one
+    message per interval, never one per phone.
     """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.interval: float = app.config["TALLY_INTERVAL"]
-        # Event id -> when its oldest vote not yet in a published tally was committed.
-        self.pending: dict[int, float] = {}
+        self.pending: dict[int, Pending] = {}
         self.running = False
         self.metrics = app.extensions["polling_metrics"]
 
+    def joined(self, event_id: int) -> None:
+        """Note that a phone joined (or came back); publish the count now or at the next tick."""
+        self._note(event_id, joined=True)
+
     def vote_committed(self, event_id: int) -> None:
         """Note that an event has a new vote; publish now or at the next tick."""
+        self._note(event_id, voted_at=time.monotonic())
+
+    def _note(self, event_id: int, *, joined: bool = False, voted_at: float | None = None) -> None:
         if self.interval <= 0:
-            self.publish(event_id, since=time.monotonic())
+            self.publish(event_id, since=voted_at, joined=joined)
             return
-        self.pending.setdefault(event_id, time.monotonic())
+        earlier = self.pending.get(event_id, Pending())
+        self.pending[event_id] = Pending(
+            since=earlier.since if earlier.since is not None else voted_at,
+            joined=earlier.joined or joined,
+        )
         if not self.running:
             self.running = True
             socketio.start_background_task(self._run)
@@ -68,23 +82,37 @@ class TallyPublisher:
         while True:
             socketio.sleep(self.interval)
             due, self.pending = self.pending, {}
-            for event_id, since in due.items():
+            for event_id, pending in due.items():
                 try:
-                    self.publish(event_id, since)
+                    self.publish(event_id, since=pending.since, joined=pending.joined)
                 except Exception:  # a failed tick must not stop later ones
                     self.app.logger.exception("publishing the tally of event %s failed", event_id)
 
-    def publish(self, event_id: int, since: float | None = None) -> None:
-        """Send the current round's tally to the presenter and moderator rooms; `since` is
-        when the oldest vote it brings was committed (for the lag in /metrics)."""
+    def publish(self, event_id: int, *, since: float | None = None, joined: bool = False) -> None:
+        """Send the current round's tally (if any) to the presenter and moderator rooms, and
+        after a join the number of phones that joined. `since` is when the oldest vote it
+        brings was committed (for the lag in /metrics)."""
         with self.app.app_context(), db.session() as db_session:
             event = db_session.get(Event, event_id)
-            tally = state.current_tally(db_session, event_id)
-            if event is None or tally is None:
+            if event is None:
                 return
+            tally = state.current_tally(db_session, event_id)
+            count = participants(db_session, event_id) if joined else None
             revealed, mode = event.results_revealed, event.results_mode
         for role in SCREENS:
-            message = state.tally_message(tally, role, revealed, mode)
-            socketio.emit("tally", message, to=room(event_id, role))
-        if since is not None:
+            if count is not None:
+                socketio.emit("presence", {"joined": count}, to=room(event_id, role))
+            if tally is not None:
+                message = state.tally_message(tally, role, revealed, mode)
+                socketio.emit("tally", message, to=room(event_id, role))
+        if since is not None and tally is not None:
             self.metrics.tally_lag.observe(time.monotonic() - since)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What an event has waiting for the next tick: the commit time of its oldest unpublished
+    vote (None if only phones joined) and whether a phone joined."""
+
+    since: float | None = None
+    joined: bool = False

@@ -54,6 +54,10 @@ def on_connect(auth: Any = None) -> None:
     current_app.extensions["polling_metrics"].connect(identity.role)
     join_room(room(identity.event_id, identity.role))
     emit("state", _personal_state(identity))
+    # After a restart the first connection starts the countdown again (see countdown.py).
+    current_app.extensions["polling_countdown"].ensure_running()
+    if identity.participant_id is not None:
+        _tallies().joined(identity.event_id)
 
 
 @socketio.on("disconnect")
@@ -113,11 +117,15 @@ def on_control(data: Any = None) -> dict[str, Any]:
     if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
     action = data.get("action") if isinstance(data, dict) else None
-    if action not in voting.ACTIONS:
-        return error("bad_request", f"Send {{action: one of {', '.join(voting.ACTIONS)}}}.")
+    seconds = data.get("seconds") if isinstance(data, dict) else None
+    if action not in voting.ACTIONS or not (seconds is None or _is_id(seconds)):
+        return error(
+            "bad_request",
+            f"Send {{action: one of {', '.join(voting.ACTIONS)}, seconds: optional}}.",
+        )
     try:
         with db.session() as db_session:
-            voting.control(db_session, identity.event_id, action)
+            voting.control(db_session, identity.event_id, action, seconds)
     except Refused as refused:
         return error(refused.code, refused.message)
     screens_only = action in voting.SCREEN_ONLY_ACTIONS

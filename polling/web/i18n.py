@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polling.domain.decks import LANGUAGES
+from polling.domain.decks import LANGUAGES, PROBLEMS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -53,11 +53,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "org_deck": "Deck uit de map statements/",
         "org_or_upload": "of upload een deckbestand (.toml)",
         "org_results_mode": "Uitslag op het scherm",
-        "org_results_hidden": "Pas na onthullen",
+        "org_results_hidden": "Pas na ‘Toon uitslag’",
         "org_results_live": "Live tijdens het stemmen",
         "org_create": "Evenement aanmaken",
         "org_created": "Evenement {code} is aangemaakt.",
-        "org_deck_refused": "Dit deck is niet gebruikt: {problem}",
+        "org_deck_refused": "Dit deck bevat een fout:",
         "org_delete_title": "Evenement {code} verwijderen?",
         "org_delete_text": (
             "Dit verwijdert het evenement met al zijn stellingen, rondes en stemmen "
@@ -89,7 +89,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "results": "Uitslag",
         "results_pending": "De uitslag volgt zo.",
         "finished_title": "Bedankt!",
-        "finished_text": "Alle stellingen zijn geweest. Bedankt voor het meestemmen.",
+        "finished_text": "Dat waren alle stellingen.",
         "offline": "Geen verbinding. Opnieuw verbinden…",
         "error_voting_closed": "Het stemmen op deze stelling is gesloten.",
         "error_unknown_round": "Deze stelling is niet meer actueel.",
@@ -109,14 +109,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "go_to": "of ga naar",
         "code": "code",
         "voted_of": "{voters} van {participants} hebben gestemd",
-        "voting_open": "Stemmen is open",
-        "voting_closed": "Stemmen gesloten",
-        "shortcuts": "Toetsen: → volgende · ← vorige · O open/sluit · U uitslag · N nieuwe ronde",
+        "voted_of_one": "{voters} van {participants} heeft gestemd",
+        "joined": "{n} deelnemers",
+        "joined_one": "1 deelnemer",
+        "countdown_label": "Nog {seconds} seconden",
+        "vote_queued": "Geen verbinding: uw stem ({choice}) wordt verstuurd zodra die terug is.",
+        "vote_queued_lost": "Uw stem is niet verstuurd: het stemmen was al gesloten.",
+        "timer_label": "Aftellen",
+        "timer_none": "Geen",
+        "timer_seconds": "{n} seconden",
+        "timer_extend": "+30 seconden",
+        "timer_stop": "Stop aftellen",
+        "reopen_voting": "Stemming heropenen",
+        "round_help": (
+            "Heropenen: dezelfde ronde gaat verder, de stemmen blijven staan. Nieuwe ronde: "
+            "iedereen stemt opnieuw; de eerste ronde blijft bewaard voor de vergelijking."
+        ),
+        "voting_open": "Stemming geopend",
+        "voting_closed": "Stemming gesloten",
+        "shortcuts": (
+            "Toetsen: → volgende · ← vorige · O stemming openen/sluiten · U uitslag · "
+            "N nieuwe ronde · B zwart scherm · ? deze hulp"
+        ),
         "moderator_title": "Moderator",
         "previous": "Vorige",
         "next": "Volgende",
-        "open_voting": "Open stemmen",
-        "close_voting": "Sluit stemmen",
+        "open_voting": "Stemming openen",
+        "close_voting": "Stemming sluiten",
         "reveal": "Toon uitslag",
         "hide": "Verberg uitslag",
         "new_round": "Nieuwe ronde",
@@ -125,8 +144,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "projector_live": "Het scherm toont de uitslag live.",
         "phase_lobby": "Wachten op de eerste stelling",
         "phase_ready": "Stelling op het scherm, stemmen nog dicht",
-        "phase_open": "Stemmen is open",
-        "phase_closed": "Stemmen is gesloten",
+        "phase_open": "Stemming geopend",
+        "phase_closed": "Stemming gesloten",
         "phase_finished": "Afgelopen",
         "downloads": "Uitslagen downloaden",
         "download_summary": "Uitslag (CSV)",
@@ -251,11 +270,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "org_deck": "Deck from the statements/ folder",
         "org_or_upload": "or upload a deck file (.toml)",
         "org_results_mode": "Results on the screen",
-        "org_results_hidden": "Only after reveal",
+        "org_results_hidden": "Only after ‘Reveal results’",
         "org_results_live": "Live while voting",
         "org_create": "Create event",
         "org_created": "Event {code} has been created.",
-        "org_deck_refused": "This deck was not used: {problem}",
+        "org_deck_refused": "This deck has an error:",
         "org_delete_title": "Delete event {code}?",
         "org_delete_text": (
             "This deletes the event with all its statements, rounds and votes "
@@ -305,9 +324,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "go_to": "or go to",
         "code": "code",
         "voted_of": "{voters} of {participants} have voted",
+        "voted_of_one": "{voters} of {participants} has voted",
+        "joined": "{n} participants",
+        "joined_one": "1 participant",
+        "countdown_label": "{seconds} seconds left",
+        "vote_queued": "No connection: your vote ({choice}) will be sent once it is back.",
+        "vote_queued_lost": "Your vote was not sent: voting had already closed.",
+        "timer_label": "Countdown",
+        "timer_none": "None",
+        "timer_seconds": "{n} seconds",
+        "timer_extend": "+30 seconds",
+        "timer_stop": "Stop countdown",
+        "reopen_voting": "Reopen voting",
+        "round_help": (
+            "Reopen: the same round goes on and its votes stay. New round: everyone votes "
+            "again; the first round is kept for the comparison."
+        ),
         "voting_open": "Voting is open",
         "voting_closed": "Voting closed",
-        "shortcuts": "Keys: → next · ← previous · O open/close · U results · N new round",
+        "shortcuts": (
+            "Keys: → next · ← previous · O open/close voting · U results · N new round · "
+            "B black screen · ? this help"
+        ),
         "moderator_title": "Moderator",
         "previous": "Previous",
         "next": "Next",
@@ -402,6 +440,40 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+# What can be wrong with a deck (polling.domain.decks.PROBLEMS), in Dutch; English is the
+# deck module's own.
+DECK_PROBLEMS_NL = {
+    "not_found": "bestaat niet",
+    "not_utf8": "is geen UTF-8-tekst",
+    "not_toml": "is geen geldige TOML (regel {line}, kolom {column})",
+    "too_large": "is groter dan {kb} KB",
+    "pick_deck": "kies een deck uit de lijst of upload een bestand",
+    "missing": "ontbreekt",
+    "language": "moet een van deze zijn: {languages}",
+    "no_statements": "moet een niet-lege lijst van [[statements]]-tabellen zijn",
+    "duplicate_key": "dubbele sleutel {key!r} (ook {other})",
+    "duplicate_option": "dubbele optiesleutel {key!r}",
+    "too_long": "is {length} tekens; er passen er hoogstens {limit} op het scherm",
+    "table": "moet een tabel zijn",
+    "tables": "moet een lijst van {least} tot {most} [[{name}]]-tabellen zijn",
+    "type": "moet tekst zijn, geen {type}",
+    "text_type": "moet tekst zijn of een tabel per taal, geen {type}",
+    "key_pattern": "{value!r} moet 1-32 kleine letters, cijfers, '-' of '_' zijn",
+    "unknown_language": "onbekende taal (bekend: {languages})",
+    "empty": "mag niet leeg zijn",
+    "deck_language": "ontbreekt (de taal van het deck)",
+    "unknown_field": "onbekend veld (toegestaan: {allowed})",
+    "timer": "moet een heel aantal seconden van {least} tot {most} zijn",
+    "facts_with_options": "naast {options} opties passen hoogstens {most} feiten op het scherm",
+    "more": "en nog {count} problemen",
+}
+
+
+def deck_problems(language: str) -> dict[str, str]:
+    """How the pages word what is wrong with a deck, in a UI language."""
+    return DECK_PROBLEMS_NL if pick_language(language, "nl") == "nl" else dict(PROBLEMS)
 
 
 def pick_language(requested: str | None, default: str) -> str:

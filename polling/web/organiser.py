@@ -13,6 +13,7 @@ import hmac
 import secrets
 import time
 from collections import Counter
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -44,7 +45,7 @@ from polling.reports import charts, document
 from polling.reports.compare import compare_rows, compare_tables, events_with_deck
 from polling.runtime import blocking_runner
 from polling.web.helpers import db_session, event_or_404, page_language, render_page
-from polling.web.i18n import strings
+from polling.web.i18n import deck_problems, strings
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -169,10 +170,29 @@ def create() -> Response | tuple[str, int]:
         else:
             deck = _deck_from_folder(request.form.get("deck", ""))
     except DeckError as refused:
-        return _list_page(text["org_deck_refused"].format(problem=str(refused))), 400
+        shown = refused.lines(deck_problems(page_language(None)))
+        return _list_page(text["org_deck_refused"], shown), 400
     created = create_event(db_session(), deck, results_mode=results_mode)
     flash(text["org_created"].format(code=display_code(created.code)))
     return redirect(url_for(".events", _anchor=f"event-{created.code}"))
+
+
+@bp.post("/decks/check")
+def check_deck() -> tuple[dict[str, Any], int]:
+    """Validate an uploaded deck without creating anything: the page checks a file before it
+    submits, so a refused file stays chosen in the form while the organiser fixes it."""
+    if not _logged_in():
+        abort(403)
+    upload = request.files.get("deck_file")
+    if upload is None or not upload.filename:
+        return {"ok": True, "problems": []}, 200
+    text = strings(page_language(None))
+    try:
+        _uploaded_deck(upload.filename, upload.stream.read(MAX_DECK_BYTES + 1))
+    except DeckError as refused:
+        problems = refused.lines(deck_problems(page_language(None)))
+        return {"ok": False, "title": text["org_deck_refused"], "problems": problems}, 200
+    return {"ok": True, "problems": []}, 200
 
 
 @bp.get("/compare")
@@ -226,18 +246,18 @@ def _uploaded_deck(filename: str, content: bytes) -> Deck:
     name = "".join(c for c in filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] if c.isprintable())
     name = name[:120] or "deck.toml"
     if len(content) > MAX_DECK_BYTES:
-        raise DeckError(name, "file", f"is larger than {MAX_DECK_BYTES // 1024} KB")
+        raise DeckError(name, "file", "too_large", kb=MAX_DECK_BYTES // 1024)
     return read_deck(content, name=name)
 
 
 def _deck_from_folder(name: str) -> Deck:
     known = {path.name: path for path in list_decks(current_app.config["DECKS_DIR"])}
     if name not in known:
-        raise DeckError(name or "(none)", "deck", "pick a deck from the list or upload a file")
+        raise DeckError(name or "(none)", "deck", "pick_deck")
     return load_deck(known[name])
 
 
-def _list_page(problem: str | None = None) -> str:
+def _list_page(problem: str | None = None, details: list[str] | None = None) -> str:
     """The events with their links and activity, the forms, and what went wrong if anything."""
     items = list_events(db_session())
     activity = activity_by_event(db_session())
@@ -250,6 +270,7 @@ def _list_page(problem: str | None = None) -> str:
         decks=[path.name for path in list_decks(current_app.config["DECKS_DIR"])],
         display_code=display_code,
         problem=problem,
+        details=details or [],
     )
 
 

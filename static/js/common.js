@@ -40,7 +40,7 @@ export function element(tag, className, text) {
  * Connect to the event. Reconnection uses exponential backoff with jitter (randomization),
  * so a restarted server is not hit by every phone in the same second.
  */
-export function connect(auth, { onState, onTally, onOnline, onRefused }) {
+export function connect(auth, { onState, onTally, onPresence, onOnline, onRefused }) {
   const socket = io({
     auth,
     reconnectionDelay: 1000,
@@ -61,6 +61,7 @@ export function connect(auth, { onState, onTally, onOnline, onRefused }) {
     location.reload();
   });
   if (onTally) socket.on("tally", onTally);
+  if (onPresence) socket.on("presence", onPresence);
   // A phone waking from a locked screen may hold a dead connection: ask for the state, and
   // if no answer comes soon, reconnect.
   document.addEventListener("visibilitychange", () => {
@@ -81,51 +82,96 @@ export function showOnline(online) {
   document.getElementById("connection").hidden = online;
 }
 
-/** Result rows: label, bar and "62% (31)", for each option in the deck's order. */
-export function renderResultRows(container, statement, results, langs, ownChoice = null) {
-  const list = element("ul", "result-rows");
+/**
+ * The results of a round, updated in place so the bars grow with a transition instead of
+ * being rebuilt: one stacked bar when asked for and there are two options (the projector),
+ * otherwise one row per option (label, bar, "62% (31)") in the deck's order. A round without
+ * votes shows empty bars and says so, rather than a split that reads like a result.
+ */
+export function renderResults(container, statement, results, langs, { stacked = false, ownChoice = null } = {}) {
+  const layout = stacked && statement.options.length === 2 ? "stacked" : "rows";
+  const built = `${statement.id}:${layout}:${langs.lang}`;
+  if (container.dataset.built !== built) {
+    container.replaceChildren(...(layout === "stacked" ? buildStacked(statement, langs) : buildRows(statement, langs)));
+    container.dataset.built = built;
+  }
+  const empty = results.voters === 0;
+  container.classList.toggle("empty", empty);
+  container.querySelector(".results-empty").hidden = !empty;
   statement.options.forEach((option, index) => {
     const count = results.counts[option.key] ?? 0;
     const percent = results.percentages[option.key] ?? 0;
-    const label = optionLabel(option, langs);
-    const row = element("li", `result-row option-${index + 1}`);
-    if (option.key === ownChoice) row.classList.add("own");
-    const name = element("span", "result-label", label);
-    const track = element("span", "result-track");
-    track.setAttribute("aria-hidden", "true");
-    const fill = element("span", "result-fill");
-    fill.style.width = `${percent}%`;
-    track.append(fill);
-    const value = element("span", "result-value", `${percent}% (${count})`);
-    row.append(name, track, value);
-    list.append(row);
+    if (layout === "stacked") {
+      const segment = container.querySelector(`.segment.option-${index + 1}`);
+      segment.style.flexGrow = String(empty ? 0 : Math.max(percent, 0.0001));
+      segment.textContent = !empty && percent >= 8 ? `${percent}%` : "";
+      container.querySelector(`.legend.option-${index + 1} .legend-value`).textContent = `${percent}% · ${count}`;
+    } else {
+      const row = container.querySelector(`.result-row.option-${index + 1}`);
+      row.classList.toggle("own", option.key === ownChoice);
+      row.querySelector(".result-fill").style.width = `${percent}%`;
+      row.querySelector(".result-value").textContent = `${percent}% (${count})`;
+    }
   });
-  container.replaceChildren(list);
 }
 
-/** One stacked bar across the screen, for the projector. */
-export function renderStackedBar(container, statement, results, langs) {
+function buildRows(statement, langs) {
+  const list = element("ul", "result-rows");
+  list.classList.toggle("many", statement.options.length > 2);
+  statement.options.forEach((option, index) => {
+    const row = element("li", `result-row option-${index + 1}`);
+    const track = element("span", "result-track");
+    track.setAttribute("aria-hidden", "true");
+    track.append(element("span", "result-fill"));
+    row.append(element("span", "result-label", optionLabel(option, langs)), track, element("span", "result-value"));
+    list.append(row);
+  });
+  return [list, element("p", "results-empty", format("no_votes_yet"))];
+}
+
+function buildStacked(statement, langs) {
   const bar = element("div", "stacked");
+  bar.setAttribute("aria-hidden", "true");
   const legend = element("ul", "stacked-legend");
   statement.options.forEach((option, index) => {
-    const count = results.counts[option.key] ?? 0;
-    const percent = results.percentages[option.key] ?? 0;
-    const label = optionLabel(option, langs);
-    const segment = element("div", `segment option-${index + 1}`);
-    segment.style.flexGrow = String(Math.max(percent, 0.0001));
-    if (percent >= 8) segment.textContent = `${percent}%`;
-    segment.setAttribute("aria-hidden", "true");
-    bar.append(segment);
+    bar.append(element("div", `segment option-${index + 1}`));
     const item = element("li", `legend option-${index + 1}`);
-    item.append(element("span", "swatch"), element("span", "legend-label", label),
-      element("span", "legend-value", `${percent}% · ${count}`));
+    item.append(element("span", "swatch"), element("span", "legend-label", optionLabel(option, langs)),
+      element("span", "legend-value"));
     legend.append(item);
   });
-  if (results.voters === 0) bar.classList.add("empty");
-  container.replaceChildren(legend, bar);
+  bar.append(element("p", "results-empty", format("no_votes_yet")));
+  return [legend, bar];
+}
+
+/**
+ * Show a round's countdown in `node` ("0:27"), counting down from the time left the server
+ * sent (never from a clock time: phones' clocks are often off). Hidden without a countdown.
+ */
+export function showCountdown(node, round) {
+  clearInterval(node.countdownTimer);
+  const remaining = round?.open ? round.remaining_ms : null;
+  node.hidden = remaining === null || remaining === undefined;
+  if (node.hidden) return;
+  const end = performance.now() + remaining;
+  const tick = () => {
+    const seconds = Math.max(0, Math.ceil((end - performance.now()) / 1000));
+    node.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+    node.setAttribute("aria-label", format("countdown_label", { seconds }));
+    node.classList.toggle("ending", seconds <= 5);
+    if (seconds === 0) clearInterval(node.countdownTimer);
+  };
+  tick();
+  node.countdownTimer = setInterval(tick, 250);
+}
+
+/** "Ronde 2" from the second round on: a re-vote must not look like the first vote. */
+export function roundText(round) {
+  return round && round.number > 1 ? `· ${format("round", { n: round.number })}` : "";
 }
 
 /** "87 van 120 hebben gestemd" */
 export function turnoutText(turnout) {
-  return turnout ? format("voted_of", turnout) : "";
+  if (!turnout) return "";
+  return format(turnout.voters === 1 ? "voted_of_one" : "voted_of", turnout);
 }

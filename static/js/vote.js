@@ -1,6 +1,8 @@
 // The phone: shows the current statement, sends a vote, and shows it only once the server
 // has committed it. Comes back to the right statement with its own vote after any reconnect.
-import { connect, element, format, languages, optionLabel, renderResultRows, showOnline, statementText } from "./common.js";
+import {
+  connect, element, format, languages, optionLabel, renderResults, roundText, showCountdown, showOnline, statementText,
+} from "./common.js";
 
 const app = document.getElementById("app");
 const langs = languages(app);
@@ -11,6 +13,7 @@ const status = document.getElementById("vote-status");
 let state = null;
 let online = false;
 let sending = null; // {round, choice} while waiting for the server
+let queued = null; // {round, choice} tapped while offline, sent once the connection is back
 let problem = "";
 const acknowledged = new Map(); // round id -> the choice the server confirmed
 
@@ -24,6 +27,21 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
     }
     if (!next.round || sending?.round !== next.round.id) sending = null;
     problem = "";
+    if (queued && next.you) {
+      // Back online (a personal state comes only on connect or sync): send the queued tap if
+      // its round is still open, or say that it was not counted.
+      const still = next.round?.open && next.round.id === queued.round;
+      const choice = queued.choice;
+      queued = null;
+      if (still) {
+        render();
+        // This state came over the socket, so it is connected, whether or not its
+        // "connect" event (which may follow the first state) has arrived yet.
+        vote(choice, { connected: true });
+        return;
+      }
+      problem = format("vote_queued_lost");
+    }
     render();
   },
   onOnline(isOnline) {
@@ -38,8 +56,15 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
   },
 });
 
-function vote(choice) {
-  if (!state?.round?.open || sending || !online) return;
+function vote(choice, { connected = online } = {}) {
+  if (!state?.round?.open || sending) return;
+  if (!connected) {
+    // Not lost silently: kept, shown as waiting, and sent when the connection is back.
+    queued = { round: state.round.id, choice };
+    problem = "";
+    render();
+    return;
+  }
   const round = state.round.id;
   sending = { round, choice };
   problem = "";
@@ -74,33 +99,43 @@ function render() {
   const mine = round ? acknowledged.get(round.id) ?? null : null;
   document.getElementById("statement-position").textContent =
     format("statement_of", { n: statement.position, total: state.total });
-  document.getElementById("round-number").textContent =
-    round && round.number > 1 ? `· ${format("round", { n: round.number })}` : "";
+  document.getElementById("round-number").textContent = roundText(round);
+  showCountdown(document.getElementById("countdown"), round);
   document.getElementById("statement-theme").textContent = statementText(statement, "theme", langs);
-  document.getElementById("statement-text").textContent = statementText(statement, "statement", langs);
+  const text = statementText(statement, "statement", langs);
+  const heading = document.getElementById("statement-text");
+  heading.textContent = text;
+  heading.classList.toggle("long", text.length > 120);
 
   const notes = { ready: format("ready_text"), open: format("vote_prompt"), closed: format("vote_closed") };
   document.getElementById("phase-note").textContent = notes[phase] ?? "";
 
   renderChoices(statement, phase === "open", mine);
 
-  const chosen = statement.options.find((option) => option.key === (sending?.choice ?? mine));
+  const waiting = queued && queued.round === round?.id ? queued : null;
+  const chosen = statement.options.find((option) => option.key === (waiting?.choice ?? sending?.choice ?? mine));
   const label = chosen ? optionLabel(chosen, langs) : "";
   if (problem) status.textContent = problem;
+  else if (waiting) status.textContent = format("vote_queued", { choice: label });
   else if (sending) status.textContent = format("vote_sending");
   else if (phase === "open" && mine) status.textContent = `✓ ${format("vote_recorded", { choice: label })}`;
   else if (phase === "closed") status.textContent = mine ? format("your_vote", { choice: label }) : format("no_vote");
   else status.textContent = "";
-  status.classList.toggle("recorded", Boolean(mine) && !sending && !problem);
+  status.classList.toggle("recorded", Boolean(mine) && !sending && !problem && !waiting);
+  status.classList.toggle("pending", Boolean(waiting));
 
   const results = document.getElementById("results");
   results.hidden = !state.results;
-  if (state.results) renderResultRows(document.getElementById("results-bars"), statement, state.results, langs, mine);
+  if (state.results) {
+    renderResults(document.getElementById("results-bars"), statement, state.results, langs, { ownChoice: mine });
+  }
 }
 
 function renderChoices(statement, open, mine) {
   choices.hidden = !open;
   if (!open) return;
+  choices.classList.toggle("many", statement.options.length > 2);
+  choices.classList.toggle("offline", !online);
   const keys = statement.options.map((option) => option.key).join(",");
   if (choices.dataset.keys !== keys) {
     choices.replaceChildren(...statement.options.map((option, index) => {
@@ -114,12 +149,12 @@ function renderChoices(statement, open, mine) {
   }
   for (const button of choices.children) {
     const option = statement.options.find((item) => item.key === button.dataset.choice);
-    const pressed = button.dataset.choice === (sending?.choice ?? mine);
+    const pressed = button.dataset.choice === (queued?.choice ?? sending?.choice ?? mine);
     button.textContent = pressed && !sending ? `✓ ${optionLabel(option, langs)}` : optionLabel(option, langs);
     button.setAttribute("aria-pressed", String(pressed));
     // aria-disabled, not disabled: a disabled button loses the keyboard focus, and a keyboard
     // user would have to Tab back from the top after every vote. vote() ignores the press.
-    if (!online || sending) button.setAttribute("aria-disabled", "true");
+    if (sending) button.setAttribute("aria-disabled", "true");
     else button.removeAttribute("aria-disabled");
   }
 }

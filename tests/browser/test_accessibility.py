@@ -39,7 +39,7 @@ def open_first_statement(browse: Browse, server: ServerProcess) -> Page:
     moderator.goto(server.urls["moderator"])
     expect(moderator.locator("#phase")).to_have_text("Wachten op de eerste stelling")
     control(moderator, "Volgende →", "ready")
-    control(moderator, "Open stemmen", "open")
+    control(moderator, "Stemming openen", "open")
     return moderator
 
 
@@ -61,14 +61,14 @@ def test_axe_finds_no_wcag_violations_on_any_screen(browse: Browse, server: Serv
     vote(phone, "Eens")
     found["vote page, vote recorded"] = axe_check(phone, "vote page, vote recorded")
 
-    control(moderator, "Sluit stemmen", "closed")
+    control(moderator, "Stemming sluiten", "closed")
     reveal(moderator)
     expect_phone_results(phone, "100% (1)", "0% (0)", own="Eens")
     found["vote page, results revealed"] = axe_check(phone, "vote page, results revealed")
 
     presenter = browse.page("presenter", PROJECTOR)
     presenter.goto(server.urls["presenter"])
-    expect_projector_results(presenter, "100% · 1", "0% · 0", "1 van 1 hebben gestemd")
+    expect_projector_results(presenter, "100% · 1", "0% · 0", "1 van 1 heeft gestemd")
     found["presenter, results revealed"] = axe_check(presenter, "presenter, results revealed")
 
     expect(moderator.locator(".result-row.option-1 .result-value")).to_have_text("100% (1)")
@@ -151,7 +151,7 @@ def test_the_vote_page_works_at_200_percent_zoom(browse: Browse, server: ServerP
     vote(phone, "Oneens")
     assert_no_horizontal_scrolling(phone)
 
-    control(moderator, "Sluit stemmen", "closed")
+    control(moderator, "Stemming sluiten", "closed")
     reveal(moderator)
     expect_phone_results(phone, "0% (0)", "100% (1)", own="Oneens")
     assert_no_horizontal_scrolling(phone)

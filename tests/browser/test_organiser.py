@@ -170,8 +170,10 @@ def test_a_broken_deck_is_refused_and_a_good_one_is_used(
     create(page)
     # The refusal names the field the organiser has to fix; nothing was created.
     refusal = page.get_by_role("alert")
-    expect(refusal).to_contain_text("Dit deck is niet gebruikt")
+    expect(refusal).to_contain_text("Dit deck bevat een fout")
     expect(refusal).to_contain_text("statements")
+    # The refused file stays chosen, to be fixed and sent again without looking for it.
+    assert upload.evaluate("input => input.files[0]?.name") == "broken.toml"
     expect(page.get_by_role("status")).to_have_count(0)
     expect(event_rows(page)).to_have_count(1)
 
@@ -195,7 +197,7 @@ def test_deleting_an_event_sends_its_open_pages_to_not_found(
     moderator.goto(server.urls["moderator"])
     expect(moderator.locator("#phase")).to_have_text("Wachten op de eerste stelling")
     control(moderator, "Volgende →", "ready")
-    control(moderator, "Open stemmen", "open")
+    control(moderator, "Stemming openen", "open")
     vote(phone, "Eens")
 
     browse.expect_status(f"/{server.code}", 404)

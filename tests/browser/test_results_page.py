@@ -24,12 +24,12 @@ def two_rounds(browse: Browse, server: ServerProcess) -> Page:
     phone = browse.page("phone")
     phone.goto(f"/{server.code}")
     control(moderator, "Volgende →", "ready")
-    control(moderator, "Open stemmen", "open")
+    control(moderator, "Stemming openen", "open")
     vote(phone, "Eens")
-    control(moderator, "Sluit stemmen", "closed")
+    control(moderator, "Stemming sluiten", "closed")
     control(moderator, "Nieuwe ronde", "open")  # a new round opens voting at once
     vote(phone, "Oneens")
-    control(moderator, "Sluit stemmen", "closed")
+    control(moderator, "Stemming sluiten", "closed")
     return moderator
 
 
