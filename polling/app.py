@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     # Socket handlers must be registered before the first init_app: Flask-SocketIO keeps
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime
+    from polling.realtime.closing import client_manager
     from polling.web import organiser, pages, results_page
 
     app.session_interface = SessionInterface()
@@ -55,8 +56,9 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["MESSAGE_QUEUE"],
-        channel=app.config["MESSAGE_CHANNEL"],
+        # Rooms in memory or shared through the message queue (a redis:// URL); closing one
+        # disconnects its members on every process.
+        client_manager=client_manager(app.config["MESSAGE_QUEUE"], app.config["MESSAGE_CHANNEL"]),
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # Same-origin only (the default), stated here so nobody loosens it by accident.
         cors_allowed_origins=None,

@@ -21,15 +21,20 @@ class Client:
     def __init__(self, server: ServerProcess, auth: dict, cookie: str | None = None) -> None:
         self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
         self.sio = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
-        for name in ("state", "tally"):
+        for name in ("state", "tally", "event_deleted"):
             self.sio.on(name, lambda data, name=name: self.events.put((name, data)))
         self.connected = threading.Event()
         self.sio.on("connect", self.connected.set)
-        self.sio.on("disconnect", lambda *reason: self.connected.clear())
+        self.disconnected = threading.Event()
+        self.sio.on("disconnect", self._on_disconnect)
         # A function, not a dict: python-engineio deletes the Cookie header from the dict it is
         # given when it upgrades to WebSocket, so a reconnect would go without the cookie.
         headers = (lambda: {"Cookie": f"polling={cookie}"}) if cookie else {}
         self.sio.connect(server.base_url, auth=auth, headers=headers, wait_timeout=WAIT)
+
+    def _on_disconnect(self, *_reason) -> None:
+        self.connected.clear()
+        self.disconnected.set()
 
     def next(self, name: str, accept=lambda data: True) -> dict:
         """Wait for the next `name` event whose payload is accepted."""

@@ -131,7 +131,10 @@ def role_for_key(event: Event, key: object) -> str | None:
     """
     if not isinstance(key, str) or not key:
         return None
-    given = key.encode()
+    try:
+        given = key.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no key has one
+        return None
     is_moderator = hmac.compare_digest(given, event.moderator_key.encode())
     is_presenter = hmac.compare_digest(given, event.presenter_key.encode())
     if is_moderator:

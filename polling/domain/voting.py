@@ -123,6 +123,8 @@ def _refusal(
     voter_event = connection.execute(
         select(Participant.event_id).where(Participant.id == participant_id)
     ).scalar()
+    if voter_event is None:  # ids are never reused: its event was deleted
+        return VotingError("event_gone", "This event has been deleted.")
     if found is None or voter_event != found.id:
         return VotingError("unknown_round", "There is no such round in this event.")
     if found.closed_at is not None or found.position != found.current_position:

@@ -34,8 +34,8 @@ def broadcast_state(event_id: int, roles: tuple[str, ...] = ROLES) -> None:
 
 
 def event_deleted(event_id: int) -> None:
-    """Tell an event's open pages that it is gone (they reload to a "not found"), and stop
-    sending them anything."""
+    """Tell an event's open pages that it is gone (they reload to a "not found"), then
+    disconnect them on every server process (see polling.realtime.closing)."""
     for role in ROLES:
         socketio.emit("event_deleted", {}, to=room(event_id, role))
         socketio.close_room(room(event_id, role))

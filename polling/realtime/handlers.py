@@ -27,6 +27,8 @@ class Identity:
     """Who a connection is, decided on connect from the cookie or the key."""
 
     event_id: int
+    # The event's code as well as its id: a connection must never act on another event.
+    code: str
     role: str
     can_control: bool
     participant_id: int | None = None
@@ -38,6 +40,7 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 
 TOO_FAST = error("rate_limited", "Too many requests; wait a moment.")
+EVENT_GONE = voting.VotingError("event_gone", "This event has been deleted.")
 
 
 @socketio.on("connect")
@@ -64,19 +67,25 @@ def on_disconnect(*_reason: Any) -> None:
 
 
 @socketio.on("sync")
-def on_sync(_data: Any = None) -> dict[str, Any]:
+def on_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Reply with this connection's full current state (e.g. after the phone wakes up)."""
     identity = _identity()
     if identity is None:
         return error("not_joined", "Connect with a valid event code first.")
     if not _limits().requests_per_connection.allow(request.sid):
         return TOO_FAST
-    return {"ok": True, "state": _personal_state(identity)}
+    try:
+        return {"ok": True, "state": _personal_state(identity)}
+    except voting.VotingError as refused:
+        return error(refused.code, refused.message)
 
 
 @socketio.on("vote")
-def on_vote(data: Any = None) -> dict[str, Any]:
-    """Record a vote; the ack says ok only after the vote is committed."""
+def on_vote(data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """Record a vote; the ack says ok only after the vote is committed.
+
+    Arguments after the first are ignored, here and in every handler: each is acknowledged.
+    """
     identity = _identity()
     if identity is None or identity.participant_id is None:
         return error("not_audience", "Only the audience can vote.")
@@ -84,6 +93,8 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     round_id, choice = fields.get("round"), fields.get("choice")
     if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
+    if not _is_text(choice):  # a lone surrogate is no option's key (and no database's text)
+        return error("unknown_option", f"{choice!r} is not an option of this statement.")
     limits = _limits()
     if not limits.votes_per_connection.allow(request.sid) or not (
         limits.votes_per_participant.allow(identity.participant_id)
@@ -98,7 +109,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("control")
-def on_control(data: Any = None) -> dict[str, Any]:
+def on_control(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Apply a moderator action, then tell every screen of the event."""
     identity = _identity()
     if identity is None or not identity.can_control:
@@ -110,6 +121,7 @@ def on_control(data: Any = None) -> dict[str, Any]:
         return error("bad_request", f"Send {{action: one of {', '.join(voting.ACTIONS)}}}.")
     try:
         with db.session() as db_session:
+            _check_event(db_session, identity)
             voting.control(db_session, identity.event_id, action)
     except voting.VotingError as refused:
         return error(refused.code, refused.message)
@@ -138,13 +150,13 @@ def _authenticate(auth: Any) -> Identity:
         if not _limits().connects_per_participant.allow(token):
             raise voting.VotingError("rate_limited", "Too many connections; wait a moment.")
         participant_id = _writer().join(event.id, token)
-        return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant_id)
+        return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
         if not _limits().failed_keys_per_event.allow(event.id):
             raise voting.VotingError("too_many_attempts", "Too many wrong keys; try later.")
         raise voting.VotingError("bad_key", "This key does not give access to this event.")
-    return Identity(event.id, role, can_control=key_role == MODERATOR)
+    return Identity(event.id, event.code, role, can_control=key_role == MODERATOR)
 
 
 def _identity() -> Identity | None:
@@ -152,10 +164,18 @@ def _identity() -> Identity | None:
     return Identity(**stored) if isinstance(stored, dict) else None
 
 
+def _check_event(db_session: Any, identity: Identity) -> Event:
+    """The connection's event, if it still exists and is the same one; else `event_gone`."""
+    event = db_session.get(Event, identity.event_id)
+    if event is None or event.code != identity.code:
+        raise EVENT_GONE
+    return event
+
+
 def _personal_state(identity: Identity) -> dict[str, Any]:
     """The state for one connection; a phone also gets its own vote in the current round."""
     with db.session() as db_session:
-        event = db_session.get(Event, identity.event_id)
+        event = _check_event(db_session, identity)
         # A phone sees no counts before the reveal: counting them for every reconnecting
         # phone was 40% of a reconnect's cost.
         with_tally = identity.role != AUDIENCE or event.results_revealed
@@ -173,6 +193,15 @@ def _is_id(value: Any) -> bool:
     """A database id: a positive integer that fits in 64 bits (a bigger one would make the
     database driver fail the whole batch of votes it is written with)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+def _is_text(value: str) -> bool:
+    """Whether a string can be stored: no lone surrogates (JSON "\\ud800" decodes to one)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _limits() -> Limits:
