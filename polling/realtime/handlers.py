@@ -19,6 +19,7 @@ from polling.domain.limits import Limits
 from polling.domain.models import Event
 from polling.domain.state import AUDIENCE
 from polling.realtime.broadcast import ROLES, SCREENS, TallyPublisher, broadcast_state, room
+from polling.realtime.flood import FloodGuard
 from polling.realtime.vote_writer import VoteWriter
 
 
@@ -54,6 +55,7 @@ def on_connect(auth: Any = None) -> None:
             refused.message, error(refused.code, refused.message)
         ) from None
     session["identity"] = asdict(identity)
+    _flood().joined(request.sid, session.get("participant") if identity.role == AUDIENCE else None)
     join_room(room(identity.event_id, identity.role))
     emit("state", _personal_state(identity))
 
@@ -147,7 +149,7 @@ def _authenticate(auth: Any) -> Identity:
             raise voting.VotingError(
                 "no_participant", "Open the event's vote page first: it sets the cookie."
             )
-        if not _limits().connects_per_participant.allow(token):
+        if _flood().penalised(token) or not _limits().connects_per_participant.allow(token):
             raise voting.VotingError("rate_limited", "Too many connections; wait a moment.")
         participant_id = _writer().join(event.id, token)
         return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
@@ -206,6 +208,10 @@ def _is_text(value: str) -> bool:
 
 def _limits() -> Limits:
     return current_app.extensions["polling_limits"]
+
+
+def _flood() -> FloodGuard:
+    return current_app.extensions["polling_flood"]
 
 
 def _tallies() -> TallyPublisher:
