@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import selectors
 import signal
 import subprocess
@@ -20,7 +21,7 @@ START_TIMEOUT = 30
 class ServerProcess:
     """A server on 127.0.0.1 with its own database; can be killed and started again."""
 
-    def __init__(self, tmp_path: Path, **environment: str) -> None:
+    def __init__(self, tmp_path: Path, open_files: int | None = None, **environment: str) -> None:
         self.environment = {
             **os.environ,
             "POLLING_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -33,6 +34,7 @@ class ServerProcess:
         self.urls: dict[str, str] = {}
         self.output = ""  # what the server printed after starting, for diagnosis
         self.drains: list[threading.Thread] = []
+        self.open_files = open_files  # `ulimit -n` of the server process, if given
 
     def start(self, *extra: str) -> ServerProcess:
         """Start (or restart on the same port) and wait until it listens."""
@@ -44,6 +46,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=self._limit_files if self.open_files else None,
         )
         try:
             printed = self._read_until_listening()
@@ -61,6 +64,9 @@ class ServerProcess:
         for name in ("Join", "Presenter", "Moderator"):
             self.urls[name.lower()] = re.search(rf"^{name}:\s+(\S+)", printed, re.M)[1]
         return self
+
+    def _limit_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     @property
     def base_url(self) -> str:
