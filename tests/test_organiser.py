@@ -283,3 +283,26 @@ def test_deleting_an_event_cascades_on_postgres_too(tmp_path, postgres_url):
             rows = session.scalar(select(func.count()).select_from(model))
             assert rows == {Participant: 3, Vote: 5, Statement: 4}[model], model
     db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"a" + b".a" * 50_000 + b" = 1", "dotted key"), (b"x = " + b"[" * 120_000, "nests more")],
+)
+def test_a_hostile_upload_is_a_400_naming_the_problem(organiser, content, problem):
+    response = upload(organiser, content)
+    assert response.status_code == 400
+    assert problem in response.get_data(as_text=True)
+    assert count(Event) == 0
+
+
+def test_the_cli_refuses_a_hostile_deck_with_the_same_words(app, tmp_path):
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text("x = " + "[" * 120_000)
+    environment = {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "POLLING_INSTANCE_PATH": app.instance_path,
+    }
+    result = CliRunner().invoke(cli, ["event", "create", "--deck", str(hostile)], env=environment)
+    assert result.exit_code == 1
+    assert "nests more than" in result.output

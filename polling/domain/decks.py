@@ -104,12 +104,75 @@ def read_deck(content: bytes, *, name: str, source: str | None = None) -> Deck:
     """Validate the bytes of a deck file (from disk or uploaded), with the same errors."""
     source = source or name
     try:
-        data = tomllib.loads(content.decode("utf-8"))
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise DeckError(source, "file", "is not UTF-8 text") from None
+    problem = toml_too_complex(text)
+    if problem:
+        raise DeckError(source, "file", problem)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DeckError(source, "file", f"is not valid TOML ({error})") from None
+    except (RecursionError, MemoryError):  # the pre-scan should have caught it; never a 500
+        raise DeckError(source, "file", "is too deeply nested to read") from None
     return parse_deck(data, source=source, name=name)
+
+
+# tomllib needs memory quadratic in the parts of a dotted key (100,000 parts took 22 GB) and
+# recurses once per level of nesting (120,000 `[` overflowed the stack). A deck needs a few
+# of each; these bounds are checked by a linear scan before tomllib sees the text.
+MAX_KEY_PARTS = 8
+MAX_NESTING = 10
+_KEY_BREAKS = frozenset("=,[]{}\n")
+
+
+def toml_too_complex(text: str) -> str | None:
+    """Why this TOML is refused before parsing (a key of too many dotted parts, nesting too
+    deep), or None. Strings and comments are skipped; the text need not be valid TOML."""
+    depth = dots = 0
+    line = 1
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char in "\"'":
+            index = _end_of_string(text, index)
+            continue
+        if char == "#":
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline
+            continue
+        if char == "\n":
+            line += 1
+        if char in _KEY_BREAKS:
+            dots = 0
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return f"line {line}: nests more than {MAX_NESTING} levels of [ and {{"
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == ".":
+            dots += 1
+            if dots >= MAX_KEY_PARTS:
+                return f"line {line}: has a dotted key of more than {MAX_KEY_PARTS} parts"
+        index += 1
+    return None
+
+
+def _end_of_string(text: str, start: int) -> int:
+    """The index after the string that starts at `start` (basic, literal, multi-line)."""
+    quote = text[start]
+    if text.startswith(quote * 3, start):
+        end = text.find(quote * 3, start + 3)
+        # A closing run may be up to five quotes long (two of them inside the string).
+        while end >= 0 and text.startswith(quote, end + 3):
+            end += 1
+        return len(text) if end < 0 else end + 3
+    index = start + 1
+    while index < len(text) and text[index] not in (quote, "\n"):
+        index += 2 if quote == '"' and text[index] == "\\" else 1
+    return index + 1
 
 
 def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:

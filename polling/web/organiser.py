@@ -13,6 +13,7 @@ import hmac
 import secrets
 import time
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -241,7 +242,9 @@ def _uploaded_deck(filename: str, content: bytes) -> Deck:
     name = name[:120] or "deck.toml"
     if len(content) > MAX_DECK_BYTES:
         raise DeckError(name, "file", f"is larger than {MAX_DECK_BYTES // 1024} KB")
-    return read_deck(content, name=name)
+    # Bounded by read_deck's pre-scan, and still not on the event loop the phones share.
+    run_blocking = blocking_runner(current_app.config["ASYNC_MODE"])
+    return run_blocking(partial(read_deck, content, name=name))
 
 
 def _deck_from_folder(name: str) -> Deck:
