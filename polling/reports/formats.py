@@ -105,8 +105,20 @@ def to_csv(results: dict[str, Any], table: str = "summary") -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: csv_cell(value) for column, value in row.items()} for row in rows)
     return out.getvalue()
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice (=HYPERLINK(...)).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """OWASP's escaping of CSV injection: text that would start a formula gets a leading
+    apostrophe, which spreadsheets show as text and do not evaluate. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def to_json(results: dict[str, Any]) -> str:

@@ -210,8 +210,9 @@ def download(code: str, name: str) -> Response:
     filename = f"{event.code}-{name}"
     return Response(
         body,
-        # Text gets its charset; a workbook is bytes and has none.
-        mimetype=f"{mimetype}; charset=utf-8" if isinstance(body, str) else mimetype,
+        # Text gets its charset (once: `mimetype` would have Werkzeug add it again); a
+        # workbook is bytes and has none.
+        content_type=f"{mimetype}; charset=utf-8" if isinstance(body, str) else mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
