@@ -306,3 +306,13 @@ def test_the_cli_refuses_a_hostile_deck_with_the_same_words(app, tmp_path):
     result = CliRunner().invoke(cli, ["event", "create", "--deck", str(hostile)], env=environment)
     assert result.exit_code == 1
     assert "nests more than" in result.output
+
+
+def test_logging_out_ends_a_copied_login_cookie(app, organiser):
+    copy = app.test_client()
+    copy.set_cookie("polling", organiser.get_cookie("polling").value)
+    assert copy.get("/organiser/").status_code == 200
+    token = csrf(organiser, "/organiser/")
+    assert organiser.post("/organiser/logout", data={"csrf": token}).status_code == 302
+    assert organiser.get("/organiser/").status_code == 302  # to the login page
+    assert copy.get("/organiser/").status_code == 302

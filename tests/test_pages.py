@@ -100,3 +100,31 @@ def test_cookie_is_secure_when_served_over_https(tmp_path, event):
     app = create_app({**app_settings(tmp_path), "PUBLIC_URL": "https://vote.example.org"})
     cookie = app.test_client().get(f"/{event.code}").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_an_empty_secret_key_file_is_replaced_and_a_short_key_refused(tmp_path):
+    """An empty instance/secret_key (a crash between create and write) made every vote page
+    a 500."""
+    import pytest
+
+    from polling import create_app
+    from tests.conftest import app_settings
+
+    key_file = tmp_path / "instance" / "secret_key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("")
+    app = create_app(app_settings(tmp_path))
+    assert len(app.config["SECRET_KEY"]) == 64 == len(key_file.read_text().strip())
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with app.test_client() as browser:
+        assert browser.get("/").status_code == 200
+    with pytest.raises(SystemExit, match="at least 32"):
+        create_app({**app_settings(tmp_path), "SECRET_KEY": "too-short"})
+
+
+def test_the_database_is_readable_by_its_owner_only(app, event):
+    from pathlib import Path
+
+    path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        assert name.stat().st_mode & 0o777 == 0o600, name

@@ -216,3 +216,15 @@ class OrganiserPassword(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EndedLogin(Base):
+    """An organiser login ended by logging out: a copy of its cookie no longer logs in.
+
+    Kept for as long as a login lasts (see polling.web.organiser.LOGIN_HOURS), then dropped.
+    """
+
+    __tablename__ = "ended_logins"
+
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -2,7 +2,8 @@
 
 The password is set with `polling admin set-password` (stored as a salted scrypt hash) or
 given as POLLING_ADMIN_PASSWORD (hashed in memory, never stored). Without either the area is
-closed. A login lasts LOGIN_HOURS and ends when the password changes. Every form carries a
+closed. A login lasts LOGIN_HOURS and ends when the password changes or at logout (the
+server remembers the ended login, so a copied cookie ends with it). Every form carries a
 per-session CSRF token; a POST without the right one changes nothing.
 """
 
@@ -13,9 +14,11 @@ import hmac
 import secrets
 import time
 from collections import Counter
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import sqlalchemy
 from flask import (
     Blueprint,
     Flask,
@@ -44,7 +47,7 @@ from polling.domain.events import (
     find_event,
     list_events,
 )
-from polling.domain.models import Event, OrganiserPassword, utcnow
+from polling.domain.models import EndedLogin, Event, OrganiserPassword, utcnow
 from polling.reports import charts, document
 from polling.reports.compare import compare_rows, compare_tables, events_with_deck
 from polling.runtime import blocking_runner
@@ -141,13 +144,26 @@ def login() -> Response | tuple[str, int]:
         return _render("organiser_login.html", configured=True, problem=text["org_wrong"]), 401
     # A fresh token after login, so one seen before cannot be replayed in the new session.
     session["csrf"] = secrets.token_hex(16)
-    session["organiser"] = {"login": _fingerprint(stored), "at": int(time.time())}
+    session["organiser"] = {
+        "login": _fingerprint(stored),
+        "at": int(time.time()),
+        "id": secrets.token_hex(16),
+    }
     return redirect(url_for(".events"))
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.pop("organiser", None)
+    """End this login on the server too: a copy of the cookie stops working."""
+    login = session.pop("organiser", None)
+    login_id = login.get("id") if isinstance(login, dict) else None
+    if isinstance(login_id, str):
+        with db.session() as db_session:
+            old = utcnow() - timedelta(hours=LOGIN_HOURS)
+            db_session.execute(sqlalchemy.delete(EndedLogin).where(EndedLogin.ended_at < old))
+            if db_session.get(EndedLogin, login_id) is None:
+                db_session.add(EndedLogin(login_id=login_id))
+            db_session.commit()
     return redirect(url_for(".login_page"))
 
 
@@ -280,7 +296,11 @@ def _logged_in() -> bool:
         return False
     fresh = time.time() - float(login.get("at", 0)) < LOGIN_HOURS * 3600
     same_password = hmac.compare_digest(str(login.get("login", "")), _fingerprint(stored))
-    return fresh and same_password
+    login_id = login.get("id")
+    if not (fresh and same_password and isinstance(login_id, str)):
+        return False
+    with db.session() as db_session:
+        return db_session.get(EndedLogin, login_id) is None
 
 
 def _fingerprint(stored_hash: str) -> str:

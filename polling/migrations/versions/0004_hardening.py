@@ -1,4 +1,5 @@
-"""Ids are never reused (SQLite AUTOINCREMENT); an event may expect an audience size.
+"""Ids are never reused (SQLite AUTOINCREMENT); an event may expect an audience size;
+logging out of the organiser area ends that login on the server.
 
 A deleted event's id, and its participants' and rounds' ids, came back on SQLite for the next
 event: a page still open on the old event then acted on the new one. PostgreSQL sequences
@@ -26,6 +27,12 @@ TABLES = ("events", "statements", "options", "rounds", "participants", "votes")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "ended_logins",
+        sa.Column("login_id", sa.String(32), primary_key=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_ended_logins_ended_at", "ended_logins", ["ended_at"])
     if op.get_bind().dialect.name != "sqlite":
         for column in _audience_columns():
             op.add_column("events", column)
@@ -40,6 +47,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ended_logins_ended_at", "ended_logins")
+    op.drop_table("ended_logins")
     if op.get_bind().dialect.name != "sqlite":
         for column in _audience_columns():
             op.drop_column("events", column.name)
