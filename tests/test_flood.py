@@ -131,3 +131,20 @@ def test_handshakes_that_never_join_are_capped_and_expire(server):
         assert time.monotonic() < deadline, "unjoined sessions never expired"
         time.sleep(0.5)
     assert requests.get(f"{server.base_url}/healthz", timeout=WAIT).ok
+
+
+def test_a_lone_surrogate_in_a_key_is_a_bad_key(server):
+    """It made the key check raise: no connect error was sent and the client hung."""
+    socket = websocket.create_connection(
+        f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=WAIT
+    )
+    try:
+        assert socket.recv().startswith("0{")
+        auth = '{"code": "' + server.code + '", "role": "moderator", "key": "\\ud800"}'
+        socket.send("40" + auth)
+        answer = socket.recv()
+        while answer in ("2", "3"):
+            answer = socket.recv()
+        assert answer.startswith("44") and '"bad_key"' in answer, answer
+    finally:
+        socket.close()
