@@ -140,3 +140,10 @@ def test_csv_escaping_keeps_numbers_and_escapes_tab_and_carriage_return():
         -5,
         0.5,
     ]
+
+
+def test_results_json_gives_the_code_as_event_create_json_does(app, clients):
+    """results.json said "258 237" where `polling event create --json` said "258237"."""
+    document = json.loads(download(app, clients.event, "results.json").get_data(True))
+    assert document["event"]["code"] == clients.event.code
+    assert document["event"]["code_display"] == f"{clients.event.code[:3]} {clients.event.code[3:]}"

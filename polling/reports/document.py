@@ -82,7 +82,10 @@ def event_results(session: Session, event: Event, language: str | None = None) -
         )
     return {
         "event": {
-            "code": display_code(event.code),
+            # The code as `polling event create --json` gives it; grouped for reading aloud
+            # in code_display.
+            "code": event.code,
+            "code_display": display_code(event.code),
             "title": event.title.get(language, ""),
             "language": language,
             "deck": event.deck_name,

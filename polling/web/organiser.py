@@ -209,7 +209,7 @@ def compare() -> str | Response:
         if not found:
             abort(404)
         results = [document.event_results(db_session, event) for event in found]
-    labels = [f"{r['event']['code']} · {r['event']['created_at'][:10]}" for r in results]
+    labels = [f"{r['event']['code_display']} · {r['event']['created_at'][:10]}" for r in results]
     tables = compare_tables(compare_rows(results))
     text = strings(page_language(None))
     for table in tables:
