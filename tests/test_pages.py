@@ -64,9 +64,13 @@ def test_presenter_shows_join_url_code_and_qr(app, event):
 
 
 def test_qr_code_encodes_the_public_join_url(app, event):
+    """With its signature, which lets a phone in while someone scans codes (web/throttle)."""
     from polling.web.qr import qr_svg
+    from polling.web.throttle import join_signature
 
-    expected = qr_svg(f"http://polling.test/{event.code}")
+    with app.test_request_context():
+        signature = join_signature(event.code)
+    expected = qr_svg(f"http://polling.test/{event.code}?s={signature}")
     assert app.test_client().get(f"/{event.code}/qr.svg").get_data(as_text=True) == expected
 
 

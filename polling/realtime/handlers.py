@@ -21,6 +21,7 @@ from polling.domain.state import AUDIENCE
 from polling.realtime.broadcast import ROLES, SCREENS, TallyPublisher, broadcast_state, room
 from polling.realtime.flood import FloodGuard
 from polling.realtime.vote_writer import VoteWriter
+from polling.web.throttle import may_look_up
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ def _authenticate(auth: Any) -> Identity:
         raise voting.VotingError("bad_auth", "Connect with auth {code, role, key}.")
     with db.session() as db_session:
         event = events.find_event(db_session, code)
+    if not may_look_up(event, key=auth.get("key")):
+        raise voting.VotingError("rate_limited", "Too many unknown codes tried; wait a moment.")
     if event is None:
         raise voting.VotingError("unknown_event", "There is no event with this code.")
     if role == AUDIENCE:

@@ -31,6 +31,7 @@ from polling.domain.models import Event
 from polling.reports import charts, document, formats
 from polling.web.i18n import other_language, pick_language, strings
 from polling.web.qr import qr_svg
+from polling.web.throttle import OPENED, SIGNATURE_PARAMETER, join_signature, may_look_up
 from polling.web.urls import display_url, join_url, public_base_url
 
 bp = Blueprint("pages", __name__)
@@ -106,8 +107,11 @@ def join() -> str | Response | tuple[str, int]:
             problem = text["join_bad_code"]
         else:
             with db.session() as db_session:
-                if find_event(db_session, code) is not None:
-                    return redirect(url_for(".vote", code=code))
+                found = find_event(db_session, code)
+            if not may_look_up(found):
+                abort(429)
+            if found is not None:
+                return redirect(url_for(".vote", code=code))
             problem = text["join_unknown_code"].format(code=display_code(code))
     page = render_template(
         "join.html",
@@ -127,6 +131,7 @@ def vote(code: str) -> str:
     if not isinstance(session.get("participant"), str):
         session["participant"] = secrets.token_urlsafe(24)
         session.permanent = True
+    session[OPENED] = event.code  # this browser needs no proof for this event from now on
     language = page_language(event)
     return render_template(
         "vote.html",
@@ -181,7 +186,9 @@ def moderator(code: str) -> str:
 def qr(code: str) -> Response:
     """The QR code of the event's join URL."""
     event = event_or_404(code)
-    svg = qr_svg(join_url(public_base_url(), event))
+    # Signed: a phone that scanned it is let in while someone is trying codes.
+    signed = f"{join_url(public_base_url(), event)}?{SIGNATURE_PARAMETER}={join_signature(code)}"
+    svg = qr_svg(signed)
     return Response(svg, mimetype="image/svg+xml")
 
 
@@ -249,12 +256,17 @@ def require_key(event: Event, roles: tuple[str, ...]) -> str:
 
 
 def event_or_404(code: str) -> Event:
+    """The event of a code in a URL; 404 if there is none, 429 while codes are being tried
+    (see polling.web.throttle)."""
     with db.session() as db_session:
         event = find_event(db_session, code)
-        if event is None:
-            abort(404)
-        event.statements  # noqa: B018 - loaded here, used after the session closes
-        return event
+        if event is not None:
+            event.statements  # noqa: B018 - loaded here, used after the session closes
+    if not may_look_up(event, key=request.args.get("key")):
+        abort(429)
+    if event is None:
+        abort(404)
+    return event
 
 
 def page_language(event: Event | None) -> str:
