@@ -83,6 +83,9 @@ class Deck:
     language: str
     statements: tuple[DeckStatement, ...]
     panel: tuple[PanelMember, ...] = ()
+    # How many phones are expected; with audience_cap, joins beyond it are refused.
+    audience: int | None = None
+    audience_cap: bool = False
 
 
 def list_decks(directory: str | Path) -> list[Path]:
@@ -177,7 +180,12 @@ def _end_of_string(text: str, start: int) -> int:
 
 def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
     """Validate the parsed TOML of a deck."""
-    _check_fields(data, {"title", "language", "options", "panel", "statements"}, source, "")
+    _check_fields(
+        data,
+        {"title", "language", "options", "panel", "statements", "audience", "audience_cap"},
+        source,
+        "",
+    )
     language = data.get("language")
     if language is None:
         raise DeckError(source, "language", "is missing")
@@ -205,9 +213,38 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
         first_seen[statement.key] = where
         statements.append(statement)
     panel = _panel(data.get("panel"), language, source)
+    audience, audience_cap = _audience(data, source)
     return Deck(
-        name=name, title=title, language=language, statements=tuple(statements), panel=panel
+        name=name,
+        title=title,
+        language=language,
+        statements=tuple(statements),
+        panel=panel,
+        audience=audience,
+        audience_cap=audience_cap,
     )
+
+
+MAX_AUDIENCE = 1_000_000
+
+
+def audience_size(value: Any, source: str, field: str = "audience") -> int | None:
+    """An expected audience: a whole number from 1 to MAX_AUDIENCE, or None if not given."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_AUDIENCE:
+        raise DeckError(source, field, f"must be a whole number from 1 to {MAX_AUDIENCE:,}")
+    return value
+
+
+def _audience(data: dict[str, Any], source: str) -> tuple[int | None, bool]:
+    audience = audience_size(data.get("audience"), source)
+    cap = data.get("audience_cap", False)
+    if not isinstance(cap, bool):
+        raise DeckError(source, "audience_cap", "must be true or false")
+    if cap and audience is None:
+        raise DeckError(source, "audience_cap", "needs audience, the number of phones expected")
+    return audience, cap
 
 
 def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:

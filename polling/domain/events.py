@@ -17,8 +17,16 @@ PRESENTER = "presenter"
 MODERATOR = "moderator"
 
 
-def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") -> Event:
-    """Copy a deck into a new event and commit it."""
+def create_event(
+    session: Session,
+    deck: Deck,
+    *,
+    results_mode: str = "hidden",
+    expected_audience: int | None = None,
+    audience_cap: bool | None = None,
+) -> Event:
+    """Copy a deck into a new event and commit it; the expected audience and its cap are the
+    deck's unless given."""
     event = Event(
         code=_unused_code(session),
         title=dict(deck.title),
@@ -28,6 +36,8 @@ def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") 
         moderator_key=secrets.token_hex(16),
         results_mode=results_mode,
         panel=[member.as_dict() for member in deck.panel],
+        expected_audience=expected_audience if expected_audience is not None else deck.audience,
+        audience_cap=audience_cap if audience_cap is not None else deck.audience_cap,
     )
     for position, item in enumerate(deck.statements, start=1):
         statement = Statement(

@@ -59,6 +59,20 @@ def join(connection: Connection, event_id: int, token: str) -> int:
     Does not commit: the caller may group many joins and votes in one transaction.
     """
     digest = token_digest(event_id, token)
+    known = connection.execute(
+        select(Participant.id).where(
+            Participant.event_id == event_id, Participant.token_digest == digest
+        )
+    ).scalar()
+    if known is not None:
+        return known  # a phone coming back is never refused
+    limit = connection.execute(
+        select(Event.expected_audience).where(Event.id == event_id, Event.audience_cap)
+    ).scalar()
+    if limit is not None and count_participants(connection, event_id) >= limit:
+        raise VotingError(
+            "audience_full", f"This event is full: the organiser expects {limit} phones."
+        )
     insert = _dialect_insert(connection)(Participant).values(
         event_id=event_id, token_digest=digest, joined_at=utcnow()
     )

@@ -82,6 +82,7 @@ class TallyPublisher:
             if event is None or tally is None:
                 return
             revealed, mode = event.results_revealed, event.results_mode
+            expected = event.expected_audience
         for role in (PRESENTER, MODERATOR):
-            message = state.tally_message(tally, role, revealed, mode)
+            message = state.tally_message(tally, role, revealed, mode, expected)
             socketio.emit("tally", message, to=room(event_id, role))

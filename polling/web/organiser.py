@@ -37,7 +37,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from polling import db, realtime
-from polling.domain.decks import Deck, DeckError, list_decks, load_deck, read_deck
+from polling.domain.decks import (
+    Deck,
+    DeckError,
+    audience_size,
+    list_decks,
+    load_deck,
+    read_deck,
+)
 from polling.domain.events import (
     Activity,
     activity_by_event,
@@ -185,15 +192,28 @@ def create() -> Response | tuple[str, int]:
     if results_mode not in ("hidden", "live"):
         abort(400)
     upload = request.files.get("deck_file")
+    cap = request.form.get("audience_cap") == "on"
     try:
+        raw_audience = request.form.get("audience", "").strip()
+        audience = audience_size(int(raw_audience), "form") if raw_audience else None
+        if cap and audience is None:
+            raise DeckError("form", "audience", "a cap needs the number of phones expected")
         if upload is not None and upload.filename:
             deck = _uploaded_deck(upload.filename, upload.stream.read(MAX_DECK_BYTES + 1))
         else:
             deck = _deck_from_folder(request.form.get("deck", ""))
-    except DeckError as refused:
-        return _list_page(text["org_deck_refused"].format(problem=str(refused))), 400
+    except ValueError as refused:  # a DeckError, or an audience that is not a number
+        problem = str(refused) if isinstance(refused, DeckError) else text["org_audience_bad"]
+        return _list_page(text["org_deck_refused"].format(problem=problem)), 400
     with db.session() as db_session:
-        created = create_event(db_session, deck, results_mode=results_mode)
+        created = create_event(
+            db_session,
+            deck,
+            results_mode=results_mode,
+            # The form's numbers, if given, else the deck's.
+            expected_audience=audience,
+            audience_cap=cap or None,
+        )
     flash(text["org_created"].format(code=display_code(created.code)))
     return redirect(url_for(".events", _anchor=f"event-{created.code}"))
 

@@ -125,7 +125,9 @@ export function renderStackedBar(container, statement, results, langs) {
   container.replaceChildren(legend, bar);
 }
 
-/** "87 van 120 hebben gestemd" */
+/** "87 van 120 hebben gestemd", and whether more joined than the organiser expected. */
 export function turnoutText(turnout) {
-  return turnout ? format("voted_of", turnout) : "";
+  if (!turnout) return "";
+  const text = format("voted_of", turnout);
+  return turnout.over_expected ? `${text} · ${format("over_expected", turnout)}` : text;
 }

@@ -34,7 +34,7 @@ const socket = connect({ code: app.dataset.code, role: "audience" }, {
   onRefused(reason) {
     // Lost cookie: the page sets a new one.
     if (reason.error === "no_participant") window.location.reload();
-    else status.textContent = reason.message;
+    else status.textContent = strings(`error_${reason.error}`) ?? reason.message;
   },
 });
 
