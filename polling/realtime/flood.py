@@ -4,8 +4,8 @@ Engine.IO hands every frame to Socket.IO, which decodes it and starts a green th
 a refusal by a handler comes too late to bound that cost (one socket's flood of 100,000
 frames stalled the server for 13 s). Here, before any of that:
 
-- every connection has a frame budget; one that exceeds it is disconnected, the rest of its
-  frames are dropped unread, and its participant cannot reconnect for a while;
+- every connection has a frame budget; one that exceeds it is disconnected, nothing more is
+  read from it, and its participant cannot reconnect for a while;
 - an Engine.IO session that has not joined the Socket.IO namespace within JOIN_SECONDS is
   closed, and such sessions are capped, as are all sessions (POLLING_MAX_CONNECTIONS);
 - a malformed frame is logged once per connection, not once per frame.
@@ -17,14 +17,16 @@ import logging
 import time
 from typing import Any
 
+from engineio.exceptions import SocketIsClosedError
+
 from polling.domain.limits import RateLimit
 
 log = logging.getLogger(__name__)
 
 # A phone sends a few frames a minute, a moderator a few a second at most; the handlers'
 # own limits (docs/security.md) refuse far less than this.
-FRAME_BURST = 100
-FRAMES_PER_SECOND = 10
+FRAME_BURST = 40
+FRAMES_PER_SECOND = 5
 # A phone joins the namespace right after the handshake; a session that does not is closed.
 JOIN_SECONDS = 10
 # Handshakes waiting to join: a hall of 10,000 filling in two minutes needs under a thousand.
@@ -57,14 +59,19 @@ class FloodGuard:
         )
 
     def trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
-        """Engine.IO's dispatch: a frame over budget goes no further than this."""
+        """Engine.IO's dispatch: a frame over budget goes no further than this.
+
+        Raising SocketIsClosedError ends Engine.IO's reading of that connection (its WebSocket
+        loop, or the rest of a polling POST): a flooder's socket always has more to read, so
+        merely ignoring its frames would keep the event loop busy reading them.
+        """
         if event == "message":
             sid = args[0]
             if sid in self.cut:
-                return None
+                raise SocketIsClosedError()
             if not self.frames.allow(sid):
                 self._cut_off(sid)
-                return None
+                raise SocketIsClosedError()
         return self._trigger(event, *args, **kwargs)
 
     def on_connect(self, sid: str, environ: dict[str, Any]) -> Any:
