@@ -17,6 +17,8 @@ import json
 import multiprocessing
 import os
 import re
+import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +39,9 @@ def log(message: str) -> None:
     print(f"[flood] {message}", file=sys.stderr, flush=True)
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_server(
+    folder: Path, max_connections: int | None = None, open_files: int | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`polling serve` on a free port; returns the process and its printed URLs."""
     environment = {
         **os.environ,
@@ -46,9 +50,17 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
         "POLLING_ASYNC_MODE": "eventlet",
     }
     environment.pop("POLLING_PUBLIC_URL", None)
+    if max_connections:
+        environment["POLLING_MAX_CONNECTIONS"] = str(max_connections)
+
+    def limit_files() -> None:
+        if open_files:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     process = subprocess.Popen(
         [str(POLLING), "serve", "--host", "127.0.0.1", "--port", "0"],
         env=environment,
+        preexec_fn=limit_files,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -155,6 +167,43 @@ def flooder(urls: dict[str, str], stop: Any, counts: Any) -> None:
             time.sleep(0.05)
 
 
+def hold_half_sent(urls: dict[str, str], count: int, stop: Any, held: list[int]) -> None:
+    """Keep `count` connections that sent half a GET; reopen each one the server closes.
+
+    In a process of its own, at the lowest priority, like the flooders."""
+    os.nice(19)
+    port = int(urls["base"].rsplit(":", 1)[1])
+    connections: list[socket.socket] = []
+    while not stop.is_set():
+        while len(connections) < count and not stop.is_set():
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                connection.setblocking(False)
+                connections.append(connection)
+            except OSError:
+                time.sleep(0.05)
+        held[0] = max(held[0], len(connections))
+        alive = []
+        for connection in connections:
+            try:
+                if connection.recv(1) == b"":
+                    connection.close()
+                    held[1] += 1
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                connection.close()
+                held[1] += 1
+                continue
+            alive.append(connection)
+        connections = alive
+        time.sleep(0.2)
+    for connection in connections:
+        connection.close()
+
+
 def health(urls: dict[str, str], stop: threading.Event, samples: list[tuple[float, float]]) -> None:
     while not stop.is_set():
         sent = time.monotonic()
@@ -172,9 +221,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--flooders", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15, help="of each phase")
     parser.add_argument("--interval", type=float, default=2.5, help="between a phone's votes")
+    parser.add_argument("--half-open", type=int, default=0, help="half-sent requests to hold")
+    parser.add_argument("--max-connections", type=int, help="POLLING_MAX_CONNECTIONS")
+    parser.add_argument("--open-files", type=int, help="the server's ulimit -n")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        process, urls = start_server(Path(folder))
+        process, urls = start_server(Path(folder), args.max_connections, args.open_files)
         try:
             return run(args, process, urls)
         finally:
@@ -194,7 +246,10 @@ def run(args: argparse.Namespace, process: subprocess.Popen[str], urls: dict[str
         assert moderator.call("control", {"action": action})["ok"]
     while any(phone.round is None for phone in phones):
         time.sleep(0.05)
-    log(f"{len(phones)} phones voting; quiet for {args.seconds} s, then {args.flooders} flooders")
+    log(
+        f"{len(phones)} phones voting; quiet for {args.seconds} s, then {args.flooders} "
+        f"flooders and {args.half_open} half-sent requests"
+    )
     start = time.monotonic()
     flood_at = start + args.seconds
     until = flood_at + args.seconds
@@ -219,6 +274,13 @@ def run(args: argparse.Namespace, process: subprocess.Popen[str], urls: dict[str
     ]
     for flooding in flooders:
         flooding.start()
+    held = multiprocessing.Array("i", 2)  # most held at once, closed by the server
+    if args.half_open:
+        holder = multiprocessing.Process(
+            target=hold_half_sent, args=(urls, args.half_open, stop_flooding, held), daemon=True
+        )
+        holder.start()
+        flooders.append(holder)
     time.sleep(max(0.0, until - time.monotonic()))
     rss_flood = rss_mb(process.pid)
     stop.set()
@@ -245,6 +307,9 @@ def run(args: argparse.Namespace, process: subprocess.Popen[str], urls: dict[str
         "vote_failures": sum(phone.failures for phone in phones),
         "healthz_flood_p95_ms": percentile(health_flood, 0.95),
         "healthz_flood_max_ms": percentile(health_flood, 1.0),
+        "half_open_held": held[0],
+        "half_open_closed_by_server": held[1],
+        "server_alive": process.poll() is None,
         "flood_connections": counts[0],
         "flooders_cut_off": counts[1],
         "rss_quiet_mb": round(rss_quiet, 1),

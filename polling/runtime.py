@@ -125,14 +125,13 @@ def serve(app: Any, listener: Any) -> None:
 
         from polling import shedding
 
+        # eventlet's default of 1,024 connections is far below a full hall; no more than the
+        # process has file descriptors for, and room made by closing one without a request.
+        pool = shedding.shedding_pool(shedding.raise_file_limit(app.config["MAX_CONNECTIONS"]))
         eventlet.wsgi.server(
             shedding.SheddingListener(listener),
-            app,
-            # eventlet's default of 1,024 connections is far below a full hall; no more than
-            # the process has file descriptors for, and room made by closing idle ones.
-            custom_pool=shedding.shedding_pool(
-                shedding.raise_file_limit(app.config["MAX_CONNECTIONS"])
-            ),
+            pool.guard(app),
+            custom_pool=pool,
             # A request line or headers that never complete do not hold a connection.
             keepalive=shedding.HEADER_SECONDS,
             socket_timeout=shedding.HEADER_SECONDS,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import os
 import resource
@@ -28,8 +29,9 @@ log = logging.getLogger(__name__)
 
 # A phone on bad Wi-Fi sends its request in well under a second; a slow-loris never does.
 HEADER_SECONDS = 10
-# Descriptors the process needs besides connections: the database, its WAL, logs, Redis.
-RESERVED_DESCRIPTORS = 64
+# Descriptors the process needs besides connections: each pooled database connection holds
+# three (SQLite: the file, its WAL and shared memory), plus logs, pipes, Redis.
+RESERVED_DESCRIPTORS = 128
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
 
 
@@ -76,11 +78,20 @@ class SheddingListener:
                 self._shed()
 
     def _shed(self) -> None:
-        """Give up the spare descriptor, accept and close one connection, take it back."""
+        """Give up the spare descriptor, accept and close one connection, take it back.
+
+        Connections that ended in an error can keep their descriptor in a reference cycle
+        until a garbage collection, and the server keeps collections rare (see
+        polling.runtime.tune_garbage_collector): out of descriptors, it collects everything,
+        at most every 10 s.
+        """
         now = time.monotonic()
         if now - self.last_warning > 10:
             self.last_warning = now
             log.warning("out of file descriptors: closing new connections until some end")
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
         if self.reserve is not None:
             os.close(self.reserve)
             self.reserve = None
@@ -98,7 +109,10 @@ class SheddingListener:
 
 
 def shedding_pool(size: int) -> Any:
-    """An eventlet GreenPool of connections that makes room by closing an idle one."""
+    """An eventlet GreenPool of connections that makes room by closing one that is not in a
+    request: a request line or headers still arriving (a slow-loris), or a keep-alive
+    connection between requests. WebSockets (the phones) and requests being answered (a
+    long poll) are never closed. `guard(app)` must wrap the WSGI app, to tell them apart."""
     import eventlet
     from eventlet import wsgi
 
@@ -107,20 +121,49 @@ def shedding_pool(size: int) -> Any:
             super().__init__(size)
             # eventlet.wsgi's [address, socket, state] of each live connection, oldest first.
             self.connections: OrderedDict[int, list[Any]] = OrderedDict()
+            self.in_app: set[int] = set()  # sockets whose request reached the app
+            self.websockets: set[int] = set()
+            self.closed: set[int] = set()  # sockets shut down to make room
 
         def spawn(self, function: Any, connection: list[Any], *args: Any) -> Any:
             if self.free() == 0:
-                self._close_oldest_idle()
+                self._close_one_without_request()
             thread = super().spawn(function, connection, *args)
-            self.connections[id(connection)] = connection
-            thread.link(lambda _thread: self.connections.pop(id(connection), None))
+            key = id(connection[1])
+            self.connections[key] = connection
+            thread.link(lambda _thread: self._forget(key))
             return thread
 
-        def _close_oldest_idle(self) -> None:
-            for connection in self.connections.values():
-                if connection[2] == wsgi.STATE_IDLE:
+        def guard(self, app: Any) -> Any:
+            def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+                key = id(getattr(environ.get("eventlet.input"), "_sock", None))
+                if key in self.closed:
+                    # Its headers ended with the shutdown: answer nothing, run no app code (an
+                    # error in writing to it would keep the socket until a garbage collection).
+                    start_response("400 Bad Request", [("Connection", "close")])
+                    return [b""]
+                self.in_app.add(key)
+                if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                    self.websockets.add(key)
+                return app(environ, start_response)
+
+            return guarded
+
+        def _forget(self, key: int) -> None:
+            self.connections.pop(key, None)
+            self.in_app.discard(key)
+            self.websockets.discard(key)
+            self.closed.discard(key)
+
+        def _close_one_without_request(self) -> None:
+            for key, connection in self.connections.items():
+                if key in self.websockets:
+                    continue
+                if key not in self.in_app or connection[2] == wsgi.STATE_IDLE:
                     with contextlib.suppress(OSError):
                         connection[1].shutdown(2)  # its reader sees the end and lets go
+                    del self.connections[key]
+                    self.closed.add(key)
                     return
 
     return SheddingPool(size)
