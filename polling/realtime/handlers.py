@@ -42,7 +42,6 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 
 TOO_FAST = error("rate_limited", "Too many requests; wait a moment.")
-EVENT_GONE = voting.VotingError("event_gone", "This event has been deleted.")
 
 
 @socketio.on("connect")
@@ -173,7 +172,7 @@ def _check_event(db_session: Any, identity: Identity) -> Event:
     """The connection's event, if it still exists and is the same one; else `event_gone`."""
     event = db_session.get(Event, identity.event_id)
     if event is None or event.code != identity.code:
-        raise EVENT_GONE
+        raise voting.VotingError("event_gone", "This event has been deleted.")
     return event
 
 
