@@ -19,6 +19,8 @@ socketio = SocketIO()
 
 # Socket.IO messages of this app are a few hundred bytes; the 1 MB default only invites abuse.
 MAX_MESSAGE_BYTES = 16 * 1024
+# Whoever knows the secret key can forge any cookie: a short one can be guessed offline.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = True) -> Flask:
@@ -36,6 +38,11 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     app.config.update(settings)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise SystemExit(
+            f"POLLING_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+            "(python3 -c 'import secrets; print(secrets.token_hex(32))' makes one)"
+        )
     public_url = app.config.get("PUBLIC_URL") or ""
     app.config.update(
         SESSION_COOKIE_NAME="polling",
@@ -48,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     # Socket handlers must be registered before the first init_app: Flask-SocketIO keeps
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime
+    from polling.realtime.closing import client_manager
     from polling.web import operations, organiser, pages, results_page
 
     app.session_interface = SessionInterface()
@@ -55,8 +63,9 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["MESSAGE_QUEUE"],
-        channel=app.config["MESSAGE_CHANNEL"],
+        # Rooms in memory or shared through the message queue (a redis:// URL); closing one
+        # disconnects its members on every process.
+        client_manager=client_manager(app.config["MESSAGE_QUEUE"], app.config["MESSAGE_CHANNEL"]),
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # Same-origin only (the default), stated here so nobody loosens it by accident.
         cors_allowed_origins=None,
@@ -81,4 +90,14 @@ def _instance_secret_key(instance_path: Path) -> str:
     else:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return key_file.read_text().strip()
+    key = key_file.read_text().strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        # Left empty or cut short by a crash between create and write: every cookie signed
+        # with it would fail. Replace it whole (rename is atomic), then read what is there.
+        spare = instance_path / f"secret_key.{os.getpid()}"
+        descriptor = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        os.replace(spare, key_file)
+        key = key_file.read_text().strip()
+    return key

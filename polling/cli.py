@@ -364,7 +364,7 @@ def _print_comparison(deck: str, events: list[EventInfo], rows: list[CompareRow]
     """A plain table for a terminal: one column per event, a block per statement and round."""
     width = 14
     click.echo(f"Deck {deck}: {len(events)} event(s)")
-    click.echo((" " * 28 + "".join(f"{e['code']:<{width}}" for e in events)).rstrip())
+    click.echo((" " * 28 + "".join(f"{e['code_display']:<{width}}" for e in events)).rstrip())
     dates = "".join(f"{(e['created_at'] or '')[:10]:<{width}}" for e in events)
     click.echo((" " * 28 + dates).rstrip())
     shown: tuple[str, ...] | tuple[str, int] = ()

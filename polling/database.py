@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -56,6 +58,17 @@ class Database:
         return self._sessions()
 
 
+def create_private(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (it holds every event's keys
+    and the organiser's password hash); SQLite gives its WAL and shared-memory files the
+    same mode. An existing file keeps its mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def default_sqlite_url(instance_path: Path) -> str:
     """A SQLite file in the instance folder, which is outside version control."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -73,6 +86,7 @@ def make_engine(url: str, *, dedicated: bool = False) -> Engine:
         if not dedicated:
             pooling = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
         return create_engine(url, **pooling)
+    create_private(url)
     # The vote writer's connection moves between OS threads (one batch at a time).
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pooling)
 

@@ -132,11 +132,18 @@ def serve(app: Any, listener: Any) -> None:
     if async_mode == "eventlet":
         import eventlet.wsgi
 
+        from polling import shedding
+
+        # eventlet's default of 1,024 connections is far below a full hall; no more than the
+        # process has file descriptors for, and room made by closing one without a request.
+        pool = shedding.shedding_pool(shedding.raise_file_limit(app.config["MAX_CONNECTIONS"]))
         eventlet.wsgi.server(
-            listener,
-            app,
-            # eventlet's default of 1,024 connections is far below a full hall.
-            max_size=app.config["MAX_CONNECTIONS"],
+            shedding.SheddingListener(listener),
+            pool.guard(app),
+            custom_pool=pool,
+            # A request line or headers that never complete do not hold a connection.
+            keepalive=shedding.HEADER_SECONDS,
+            socket_timeout=shedding.HEADER_SECONDS,
             # Access logs would hold IP addresses (and moderator keys in URLs): keep none.
             log_output=False,
         )

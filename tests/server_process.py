@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -28,6 +29,7 @@ class ServerProcess:
         *,
         polling: Path = POLLING,
         cwd: Path | None = None,
+        open_files: int | None = None,
         **environment: str,
     ) -> None:
         self.polling = polling  # the `polling` command: this checkout's, or an installed one
@@ -46,6 +48,7 @@ class ServerProcess:
         self.printed = ""  # what the server printed until it was ready
         self.output = ""  # what the server printed after that, for diagnosis
         self.drains: list[threading.Thread] = []
+        self.open_files = open_files  # `ulimit -n` of the server process, if given
 
     def start(self, *extra: str) -> ServerProcess:
         """Start (or restart on the same port) and wait until it listens."""
@@ -58,6 +61,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=self._limit_files if self.open_files else None,
         )
         try:
             self.printed, self.ready = self._read_until_ready()
@@ -74,6 +78,9 @@ class ServerProcess:
         self.port = self.ready["port"]
         self.urls = {role: str(self.ready[role]) for role in ("join", "presenter", "moderator")}
         return self
+
+    def _limit_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     @property
     def base_url(self) -> str:

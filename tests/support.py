@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -152,15 +153,20 @@ class Client:
         self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
         self.sio = socketio_client.Client(reconnection_delay=0.2, reconnection_delay_max=1)
         OPEN_CLIENTS.append(self)
-        for name in ("state", "tally"):
+        for name in ("state", "tally", "event_deleted"):
             self.sio.on(name, lambda data, name=name: self.events.put((name, data)))
         self.connected = threading.Event()
         self.sio.on("connect", self.connected.set)
-        self.sio.on("disconnect", lambda *reason: self.connected.clear())
+        self.disconnected = threading.Event()
+        self.sio.on("disconnect", self._on_disconnect)
         # A function, not a dict: python-engineio deletes the Cookie header from the dict it is
         # given when it upgrades to WebSocket, so a reconnect would go without the cookie.
         headers = (lambda: {"Cookie": f"polling={cookie}"}) if cookie else {}
         self.sio.connect(server.base_url, auth=auth, headers=headers, wait_timeout=WAIT)
+
+    def _on_disconnect(self, *_reason) -> None:
+        self.connected.clear()
+        self.disconnected.set()
 
     def next(self, name: str, accept=lambda data: True) -> dict:
         """Wait for the next `name` event whose payload is accepted."""
@@ -199,3 +205,18 @@ def phone(server: ServerProcess) -> Client:
     response.raise_for_status()
     cookie = response.cookies["polling"]
     return Client(server, {"code": server.code, "role": "audience"}, cookie)
+
+
+# ---------- the organiser area ----------
+
+PASSWORD = "correct horse battery"
+
+
+def csrf(browser, path: str = "/organiser/login") -> str:
+    """The CSRF token of the form on a page, as a browser would submit it."""
+    page = browser.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf" value="(\w+)"', page).group(1)
+
+
+def log_in(browser, password: str):
+    return browser.post("/organiser/login", data={"password": password, "csrf": csrf(browser)})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-from polling.domain.decks import DeckError, list_decks, load_deck
+from polling.domain.decks import DeckError, list_decks, load_deck, toml_too_complex
 from tests.support import PANEL_DECK
 
 
@@ -175,3 +176,31 @@ def test_broken_deck_is_refused_naming_file_and_field(tmp_path, text, field, pro
 def test_missing_deck_file_is_refused(tmp_path):
     with pytest.raises(DeckError, match="does not exist"):
         load_deck(tmp_path / "nope.toml")
+
+
+HOSTILE_DECKS = {
+    # tomllib's memory grows with the square of a dotted key's parts (100,000 took 22 GB).
+    "a dotted key of 100,000 parts": ("a" + ".a" * 100_000 + " = 1\n", "dotted key"),
+    # 120,000 nested arrays overflowed tomllib's recursion: an HTTP 500 with a traceback.
+    "120,000 nested arrays": ("x = " + "[" * 120_000 + "\n", "nests more than"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_DECKS)
+def test_a_hostile_deck_is_refused_quickly_naming_the_problem(tmp_path, name):
+    text, problem = HOSTILE_DECKS[name]
+    path = tmp_path / "hostile.toml"
+    path.write_text(text)
+    started = time.monotonic()
+    with pytest.raises(DeckError, match=problem) as refused:
+        load_deck(path)
+    assert time.monotonic() - started < 1
+    assert refused.value.field == "file"
+
+
+def test_the_pre_scan_ignores_dots_and_brackets_in_strings_and_comments():
+    text = (
+        '"a.b.c.d.e.f.g.h.i.j" = "[[[[[[[[[[[[ {{{{{{{{{{{{"\n# a.b.c.d.e.f.g.h.i.j [[[[[[[[[[[[\n'
+    )
+    text += "x = '''a.b.c.d.e.f.g.h.i.j.k'''\n[a.b.c]\ny = 1.5\n"
+    assert toml_too_complex(text) is None

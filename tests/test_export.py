@@ -8,7 +8,11 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tests.support import download, run_first_statement
+from polling import db
+from polling.domain.decks import load_deck
+from polling.domain.events import create_event
+from polling.reports.formats import csv_cell
+from tests.support import Clients, control, download, run_first_statement
 
 
 def test_summary_csv_has_counts_per_statement_round_and_option(app, clients):
@@ -95,3 +99,64 @@ def test_downloads_need_the_moderator_key(app, clients):
     assert download(app, event, "results.csv", key=event.presenter_key).status_code == 403
     assert download(app, event, "results.csv", key="wrong").status_code == 403
     assert download(app, event, "secrets.txt").status_code == 404
+
+
+FORMULA_DECK = """
+title = "Formulas"
+language = "en"
+[[statements]]
+key = "one"
+statement = "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"
+[[statements.options]]
+key = "plus"
+label = "+1"
+[[statements.options]]
+key = "at"
+label = "@SUM(A1)"
+[[statements.options]]
+key = "minus"
+label = "-2+3"
+[[statements.options]]
+key = "tab"
+label = "\\t=1"
+[[statements.options]]
+key = "cr"
+label = "\\r=1"
+"""
+
+
+def test_no_csv_cell_starts_a_formula(app, tmp_path):
+    """A deck's statement or label starting with = + - @ tab or CR came out as a formula."""
+    path = tmp_path / "formulas.toml"
+    path.write_text(FORMULA_DECK, encoding="utf-8")
+    with db.session() as session:
+        event = create_event(session, load_deck(path))
+    moderator = Clients(app, event).moderator()
+    control(moderator, "next", "open")
+    for name in ("results.csv", "votes.csv"):
+        response = download(app, event, name)
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+        for cell in (cell for row in rows for cell in row):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+    summary = list(csv.DictReader(io.StringIO(download(app, event, "results.csv").get_data(True))))
+    assert summary[0]["statement"] == "'" + '=HYPERLINK("http://evil.example","click")'
+    # (The deck reader strips the leading tab and carriage return; what is left is escaped.)
+    assert [row["label"] for row in summary] == ["'+1", "'@SUM(A1)", "'-2+3", "'=1", "'=1"]
+
+
+def test_csv_escaping_keeps_numbers_and_escapes_tab_and_carriage_return():
+    assert [csv_cell(v) for v in ("\t=1", "\r=1", "plain", -5, 0.5)] == [
+        "'\t=1",
+        "'\r=1",
+        "plain",
+        -5,
+        0.5,
+    ]
+
+
+def test_results_json_gives_the_code_as_event_create_json_does(app, clients):
+    """results.json said "258 237" where `polling event create --json` said "258237"."""
+    document = json.loads(download(app, clients.event, "results.json").get_data(True))
+    assert document["event"]["code"] == clients.event.code
+    assert document["event"]["code_display"] == f"{clients.event.code[:3]} {clients.event.code[3:]}"

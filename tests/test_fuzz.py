@@ -20,13 +20,20 @@ from polling.domain.models import Event, Participant, Vote
 from polling.web.organiser import set_password
 from tests.support import control, last_state
 
+# Strings JSON can carry but no database can store: "\ud800" decodes to a lone surrogate.
+unencodable_text = st.text(
+    alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF) | st.characters(),
+    min_size=1,
+    max_size=20,
+).filter(lambda text: any(0xD800 <= ord(c) <= 0xDFFF for c in text))
 # JSON as a client can send it: nested junk, huge numbers, long and odd strings.
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**80), max_value=2**80)
     | st.floats(allow_nan=False)
-    | st.text(max_size=300),
+    | st.text(max_size=300)
+    | unencodable_text,
     lambda children: (
         st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5)
     ),
@@ -43,6 +50,8 @@ payloads = json_values | st.fixed_dictionaries(
         "key": json_values,
     },
 )
+# Arguments after the first, which a handler must ignore and still answer.
+extra_arguments = st.lists(json_values, max_size=2)
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -75,8 +84,8 @@ def is_refusal(reply) -> bool:
 
 
 @FUZZ
-@given(payload=payloads)
-def test_random_votes_are_refused_and_write_nothing(open_round, payload):
+@given(payload=payloads, extra=extra_arguments)
+def test_random_votes_are_refused_and_write_nothing(open_round, payload, extra):
     _moderator, phone, round_id = open_round
     valid = (
         isinstance(payload, dict)
@@ -85,7 +94,7 @@ def test_random_votes_are_refused_and_write_nothing(open_round, payload):
         and payload.get("choice") in ("agree", "disagree")
     )
     before = count(Vote)
-    reply = phone.emit("vote", payload, callback=True)
+    reply = phone.emit("vote", payload, *extra, callback=True)
     if valid:
         assert reply["ok"] is True
     else:
@@ -94,13 +103,17 @@ def test_random_votes_are_refused_and_write_nothing(open_round, payload):
 
 
 @FUZZ
-@given(payload=payloads, event=st.sampled_from(["control", "sync", "vote"]) | st.text(max_size=30))
-def test_random_events_from_a_phone_change_nothing(open_round, payload, event):
+@given(
+    payload=payloads,
+    event=st.sampled_from(["control", "sync", "vote"]) | st.text(max_size=30),
+    extra=extra_arguments,
+)
+def test_random_events_from_a_phone_change_nothing(open_round, payload, event, extra):
     _moderator, phone, _round_id = open_round
     if event == "vote":
         return  # covered above
     before = phone.emit("sync", callback=True)["state"]
-    reply = phone.emit(event, payload, callback=True)
+    reply = phone.emit(event, payload, *extra, callback=True)
     assert reply is None or is_refusal(reply) or (event == "sync" and reply["ok"])
     state = phone.emit("sync", callback=True)["state"]
     assert (state["phase"], state["position"]) == (before["phase"], before["position"])
@@ -108,10 +121,10 @@ def test_random_events_from_a_phone_change_nothing(open_round, payload, event):
 
 
 @FUZZ
-@given(payload=payloads)
-def test_random_control_payloads_are_refused_or_valid(open_round, payload):
+@given(payload=payloads, extra=extra_arguments)
+def test_random_control_payloads_are_refused_or_valid(open_round, payload, extra):
     moderator, _phone, _round_id = open_round
-    reply = moderator.emit("control", payload, callback=True)
+    reply = moderator.emit("control", payload, *extra, callback=True)
     assert reply == {"ok": True} or is_refusal(reply), reply
     moderator.get_received()
 
@@ -190,3 +203,26 @@ def test_random_organiser_forms_create_only_valid_events(organiser_browser, form
     with db.session() as session:
         after = session.scalar(select(func.count()).select_from(Event))
     assert after == before + (1 if response.status_code == 302 else 0)
+
+
+@pytest.mark.parametrize("extra", [("extra",), (1, None), ({"round": 1},)])
+def test_extra_arguments_do_not_cost_a_valid_request_its_answer(open_round, extra):
+    """A vote with an extra argument raised TypeError: no ack, and the vote was dropped."""
+    moderator, phone, round_id = open_round
+    vote = phone.emit("vote", {"round": round_id, "choice": "agree"}, *extra, callback=True)
+    assert vote == {"ok": True, "round": round_id, "choice": "agree"}
+    assert phone.emit("sync", None, *extra, callback=True)["ok"] is True
+    assert moderator.emit("control", {"action": "close"}, *extra, callback=True) == {"ok": True}
+
+
+def test_lone_surrogates_get_their_documented_errors(app, open_round):
+    _moderator, phone, round_id = open_round
+    reply = phone.emit("vote", {"round": round_id, "choice": "\ud800"}, callback=True)
+    assert reply["error"] == "unknown_option"
+    with db.session() as session:
+        event = session.scalars(select(Event)).one()
+    # (The connect error's code on the wire: tests/test_flood.py, on a real server.)
+    client = socketio.test_client(
+        app, auth={"code": event.code, "role": "moderator", "key": "\ud800"}
+    )
+    assert not client.is_connected()

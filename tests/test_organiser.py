@@ -16,9 +16,15 @@ from polling.domain.decks import load_deck
 from polling.domain.events import create_event, delete_event, display_code
 from polling.domain.models import Event, OrganiserPassword, Participant, Round, Statement, Vote
 from polling.web.organiser import PasswordError, set_password
-from tests.support import PANEL_DECK, Clients, app_settings, received, run_first_statement
-
-PASSWORD = "correct horse battery"
+from tests.support import (
+    PANEL_DECK,
+    PASSWORD,
+    Clients,
+    app_settings,
+    csrf,
+    log_in,
+    run_first_statement,
+)
 
 
 @pytest.fixture
@@ -30,16 +36,6 @@ def organiser(app):
     response = log_in(browser, PASSWORD)
     assert response.status_code == 302
     return browser
-
-
-def csrf(browser, path: str = "/organiser/login") -> str:
-    """The CSRF token of the form on a page, as a browser would submit it."""
-    page = browser.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf" value="(\w+)"', page).group(1)
-
-
-def log_in(browser, password: str):
-    return browser.post("/organiser/login", data={"password": password, "csrf": csrf(browser)})
 
 
 def count(model) -> int:
@@ -223,7 +219,9 @@ def test_deleting_an_event_removes_everything_and_tells_its_pages(app, organiser
         organiser.post(f"/organiser/events/{code}/delete", data={"csrf": token}).status_code == 302
     )
 
-    assert received(phone, "event_deleted") == [{}]
+    # Told, then cut off: a page of a deleted event keeps no connection to act through.
+    assert [m["args"] for m in phone.queue if m["name"] == "event_deleted"] == [[{}]]
+    assert not phone.is_connected()
     with db.session() as session:
         (remaining,) = session.scalars(select(Event)).all()
         assert remaining.title == {"en": "Uploaded"}
@@ -309,3 +307,37 @@ def test_deleting_an_event_cascades_on_postgres_too(tmp_path, postgres_url):
             rows = session.scalar(select(func.count()).select_from(model))
             assert rows == {Participant: 3, Vote: 5, Statement: 4}[model], model
     db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"a" + b".a" * 50_000 + b" = 1", "dotted key"), (b"x = " + b"[" * 120_000, "nests more")],
+)
+def test_a_hostile_upload_is_a_400_naming_the_problem(organiser, content, problem):
+    organiser.get("/?lang=en")  # the problem in the CLI's words
+    response = upload(organiser, content)
+    assert response.status_code == 400
+    assert problem in response.get_data(as_text=True)
+    assert count(Event) == 0
+
+
+def test_the_cli_refuses_a_hostile_deck_with_the_same_words(app, tmp_path):
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text("x = " + "[" * 120_000)
+    environment = {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "POLLING_INSTANCE_PATH": app.instance_path,
+    }
+    result = CliRunner().invoke(cli, ["event", "create", "--deck", str(hostile)], env=environment)
+    assert result.exit_code == 1
+    assert "nests more than" in result.output
+
+
+def test_logging_out_ends_a_copied_login_cookie(app, organiser):
+    copy = app.test_client()
+    copy.set_cookie("polling", organiser.get_cookie("polling").value)
+    assert copy.get("/organiser/").status_code == 200
+    token = csrf(organiser, "/organiser/")
+    assert organiser.post("/organiser/logout", data={"csrf": token}).status_code == 302
+    assert organiser.get("/organiser/").status_code == 302  # to the login page
+    assert copy.get("/organiser/").status_code == 302

@@ -67,9 +67,13 @@ def test_presenter_shows_join_url_code_and_qr(app, event):
 
 
 def test_qr_code_encodes_the_public_join_url(app, event):
+    """With its signature, which lets a phone in while someone scans codes (web/throttle)."""
     from polling.web.qr import qr_svg
+    from polling.web.throttle import join_signature
 
-    expected = qr_svg(f"http://polling.test/{event.code}")
+    with app.test_request_context():
+        signature = join_signature(event.code)
+    expected = qr_svg(f"http://polling.test/{event.code}?s={signature}")
     assert app.test_client().get(f"/{event.code}/qr.svg").get_data(as_text=True) == expected
 
 
@@ -119,6 +123,8 @@ PHONE_ERRORS = (
     "voting_closed",
     "unknown_option",
     "not_joined",
+    "event_gone",
+    "audience_full",
 )
 
 
@@ -130,3 +136,31 @@ def test_the_phone_has_a_sentence_in_both_languages_for_every_documented_error()
         assert f"`{code}`" in protocol, code
         dutch, english = strings("nl")[f"error_{code}"], strings("en")[f"error_{code}"]
         assert dutch != english and "{" not in dutch + english, code
+
+
+def test_an_empty_secret_key_file_is_replaced_and_a_short_key_refused(tmp_path):
+    """An empty instance/secret_key (a crash between create and write) made every vote page
+    a 500."""
+    import pytest
+
+    from polling import create_app
+    from tests.support import app_settings
+
+    key_file = tmp_path / "instance" / "secret_key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("")
+    app = create_app(app_settings(tmp_path))
+    assert len(app.config["SECRET_KEY"]) == 64 == len(key_file.read_text().strip())
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with app.test_client() as browser:
+        assert browser.get("/").status_code == 200
+    with pytest.raises(SystemExit, match="at least 32"):
+        create_app({**app_settings(tmp_path), "SECRET_KEY": "too-short"})
+
+
+def test_the_database_is_readable_by_its_owner_only(app, event):
+    from pathlib import Path
+
+    path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        assert name.stat().st_mode & 0o777 == 0o600, name

@@ -237,4 +237,4 @@ def test_sync_after_the_event_was_deleted_says_so(clients):
     with db.session() as session:
         delete_event(session, clients.event.id)
     reply = phone.emit("sync", callback=True)
-    assert reply["ok"] is False and reply["error"] == "unknown_event"
+    assert reply["ok"] is False and reply["error"] == "event_gone"

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 
 import psycopg
 import pytest
+import requests
 
 from tests.server_process import POLLING, ServerProcess
 from tests.support import PANEL_DECK, Client, phone
+
+ORGANISER_PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf" value="(\w+)"')
 
 
 @pytest.fixture
@@ -21,6 +26,7 @@ def two_processes(tmp_path, postgres_url, redis_url):
         # A channel of its own, so parallel runs on the same Redis never hear each other.
         "POLLING_MESSAGE_CHANNEL": f"polling-test-{uuid.uuid4().hex[:8]}",
         "POLLING_INSTANCE_PATH": str(tmp_path / "instance"),
+        "POLLING_ADMIN_PASSWORD": ORGANISER_PASSWORD,
     }
     created = subprocess.run(
         [str(POLLING), "event", "create", "--deck", str(PANEL_DECK), "--json"],
@@ -77,3 +83,25 @@ def test_votes_on_either_process_reach_a_presenter_on_the_other(two_processes):
     assert dict(rows) == expected
     for client in (moderator, presenter, *voters):
         client.sio.disconnect()
+
+
+def test_deleting_an_event_on_one_process_cuts_off_its_pages_on_the_other(two_processes):
+    (first, second), _database = two_processes
+    moderator = Client(
+        second, {"code": second.code, "role": "moderator", "key": second.key("moderator")}
+    )
+    voter = phone(second)
+    assert voter.next("state")["phase"] == "lobby"
+
+    organiser = requests.Session()
+    login = f"{first.base_url}/organiser/login"
+    token = CSRF.search(organiser.get(login, timeout=10).text)[1]
+    organiser.post(login, data={"password": ORGANISER_PASSWORD, "csrf": token}, timeout=10)
+    confirm = f"{first.base_url}/organiser/events/{first.code}/delete"
+    token = CSRF.search(organiser.get(confirm, timeout=10).text)[1]
+    assert organiser.post(confirm, data={"csrf": token}, timeout=10).status_code == 200
+
+    for client in (moderator, voter):
+        assert client.next("event_deleted") == {}
+        assert client.disconnected.wait(10), "still connected to a deleted event"
+        assert not client.sio.connected

@@ -13,18 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from polling.domain.models import Option, Participant, Round, Statement, Vote
 
 
-def participants(session: Session, event_id: int) -> int:
-    """Phones that joined the event so far."""
+def participants(session: Session | Connection, event_id: int) -> int:
+    """Phones that joined the event so far (also inside the vote writer's transaction)."""
     return round_participants(session, event_id, None)
 
 
-def round_participants(session: Session, event_id: int, closed_at: datetime | None) -> int:
+def round_participants(
+    session: Session | Connection, event_id: int, closed_at: datetime | None
+) -> int:
     """The audience of a round that closed at `closed_at` (None: it is open): the phones
     that joined the event by then. The base of the round's turnout."""
     query = select(func.count()).select_from(Participant).where(Participant.event_id == event_id)

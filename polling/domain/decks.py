@@ -72,6 +72,12 @@ PROBLEMS = {
     "timer": "must be a whole number of seconds from {least} to {most}",
     "facts_with_options": "at most {most} facts fit on the screen beside {options} options",
     "more": "and {count} more problems",
+    "too_nested": "line {line}: nests more than {most} levels of [ and {{",
+    "too_many_key_parts": "line {line}: has a dotted key of more than {most} parts",
+    "unreadable": "is too deeply nested to read",
+    "audience": "must be a whole number from 1 to {most}",
+    "boolean": "must be true or false",
+    "cap_needs_audience": "needs audience, the number of phones expected",
 }
 
 
@@ -191,6 +197,9 @@ class Deck:
     statements: tuple[DeckStatement, ...]
     panel: tuple[PanelMember, ...] = ()
     timer: int | None = None  # the moderator's default countdown, in seconds
+    # How many phones are expected; with audience_cap, joins beyond it are refused.
+    audience: int | None = None
+    audience_cap: bool = False
 
 
 def list_decks(directory: str | Path) -> list[Path]:
@@ -212,22 +221,97 @@ def read_deck(content: bytes, *, name: str, source: str | None = None) -> Deck:
     """Validate the bytes of a deck file (from disk or uploaded), with the same errors."""
     source = source or name
     try:
-        data = tomllib.loads(content.decode("utf-8"))
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise DeckError(source, "file", "not_utf8") from None
+    complex_toml = toml_too_complex(text)
+    if complex_toml:
+        code, at_line = complex_toml
+        raise DeckError(source, "file", code, line=at_line, most=SCAN_LIMITS[code])
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         # The parser's own words ("Illegal character '\\n'") mean nothing to an organiser;
         # where it stopped does.
         found = re.search(r"line (\d+), column (\d+)", str(error))
         line, column = found.groups() if found else ("?", "?")
         raise DeckError(source, "file", "not_toml", line=line, column=column) from None
+    except (RecursionError, MemoryError):  # the pre-scan should have caught it; never a 500
+        raise DeckError(source, "file", "unreadable") from None
     return parse_deck(data, source=source, name=name)
+
+
+# tomllib needs memory quadratic in the parts of a dotted key (100,000 parts took 22 GB) and
+# recurses once per level of nesting (120,000 `[` overflowed the stack). A deck needs a few
+# of each; these bounds are checked by a linear scan before tomllib sees the text.
+MAX_KEY_PARTS = 8
+MAX_NESTING = 10
+SCAN_LIMITS = {"too_nested": MAX_NESTING, "too_many_key_parts": MAX_KEY_PARTS}
+_KEY_BREAKS = frozenset("=,[]{}\n")
+
+
+def toml_too_complex(text: str) -> tuple[str, int] | None:
+    """Why this TOML is refused before parsing, as a problem code and the line (a key of too
+    many dotted parts, nesting too deep), or None. Strings and comments are skipped; the text
+    need not be valid TOML."""
+    depth = dots = 0
+    line = 1
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char in "\"'":
+            index = _end_of_string(text, index)
+            continue
+        if char == "#":
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline
+            continue
+        if char == "\n":
+            line += 1
+        if char in _KEY_BREAKS:
+            dots = 0
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return "too_nested", line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == ".":
+            dots += 1
+            if dots >= MAX_KEY_PARTS:
+                return "too_many_key_parts", line
+        index += 1
+    return None
+
+
+def _end_of_string(text: str, start: int) -> int:
+    """The index after the string that starts at `start` (basic, literal, multi-line)."""
+    quote = text[start]
+    if text.startswith(quote * 3, start):
+        end = text.find(quote * 3, start + 3)
+        # A closing run may be up to five quotes long (two of them inside the string).
+        while end >= 0 and text.startswith(quote, end + 3):
+            end += 1
+        return len(text) if end < 0 else end + 3
+    index = start + 1
+    while index < len(text) and text[index] not in (quote, "\n"):
+        index += 2 if quote == '"' and text[index] == "\\" else 1
+    return index + 1
 
 
 def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
     """Validate the parsed TOML of a deck; every problem found is reported at once."""
     problems = _Problems(source)
-    allowed = {"title", "language", "options", "panel", "statements", "timer"}
+    allowed = {
+        "title",
+        "language",
+        "options",
+        "panel",
+        "statements",
+        "timer",
+        "audience",
+        "audience_cap",
+    }
     problems.check(_check_fields, data, allowed, source, "")
     language = data.get("language")
     if language is None:
@@ -262,6 +346,7 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
             first_seen[statement.key] = where
             statements.append(statement)
     panel = problems.check(_panel, data.get("panel"), language, source, default=())
+    audience, audience_cap = problems.check(_audience, data, source, default=(None, False))
     problems.raise_any()
     return Deck(
         name=name,
@@ -270,6 +355,8 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
         statements=tuple(statements),
         panel=panel,
         timer=timer,
+        audience=audience,
+        audience_cap=audience_cap,
     )
 
 
@@ -305,6 +392,28 @@ def _timer(raw: Any, source: str) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int) or not least <= raw <= most:
         raise DeckError(source, "timer", "timer", least=least, most=most)
     return raw
+
+
+MAX_AUDIENCE = 1_000_000
+
+
+def audience_size(value: Any, source: str, field: str = "audience") -> int | None:
+    """An expected audience: a whole number from 1 to MAX_AUDIENCE, or None if not given."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_AUDIENCE:
+        raise DeckError(source, field, "audience", most=f"{MAX_AUDIENCE:,}")
+    return value
+
+
+def _audience(data: dict[str, Any], source: str) -> tuple[int | None, bool]:
+    audience = audience_size(data.get("audience"), source)
+    cap = data.get("audience_cap", False)
+    if not isinstance(cap, bool):
+        raise DeckError(source, "audience_cap", "boolean")
+    if cap and audience is None:
+        raise DeckError(source, "audience_cap", "cap_needs_audience")
+    return audience, cap
 
 
 def _panel(raw: Any, language: str, source: str) -> tuple[PanelMember, ...]:

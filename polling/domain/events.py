@@ -17,8 +17,16 @@ from polling.domain.roles import MODERATOR, PRESENTER
 CODE_LENGTH = 6
 
 
-def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") -> Event:
-    """Copy a deck into a new event and commit it."""
+def create_event(
+    session: Session,
+    deck: Deck,
+    *,
+    results_mode: str = "hidden",
+    expected_audience: int | None = None,
+    audience_cap: bool | None = None,
+) -> Event:
+    """Copy a deck into a new event and commit it; the expected audience and its cap are the
+    deck's unless given."""
     event = Event(
         code=_unused_code(session),
         title=dict(deck.title),
@@ -29,6 +37,8 @@ def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") 
         results_mode=results_mode,
         panel=[member.as_dict() for member in deck.panel],
         timer_seconds=deck.timer,
+        expected_audience=expected_audience if expected_audience is not None else deck.audience,
+        audience_cap=audience_cap if audience_cap is not None else deck.audience_cap,
     )
     for position, item in enumerate(deck.statements, start=1):
         statement = Statement(
@@ -169,7 +179,10 @@ def role_for_key(event: Event, key: object) -> str | None:
     """
     if not isinstance(key, str) or not key:
         return None
-    given = key.encode()
+    try:
+        given = key.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no key has one
+        return None
     is_moderator = hmac.compare_digest(given, event.moderator_key.encode())
     is_presenter = hmac.compare_digest(given, event.presenter_key.encode())
     if is_moderator:

@@ -51,6 +51,14 @@ class RateLimit:
         bucket.tokens -= 1
         return True
 
+    def has_token(self, key: Hashable) -> bool:
+        """Whether `allow(key)` would succeed now, without taking the token."""
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            return self.burst >= 1
+        now = self.clock()
+        return min(self.burst, bucket.tokens + (now - bucket.updated) * self.per_second) >= 1
+
     def forget(self, key: Hashable) -> None:
         """Drop a key's bucket (its connection is gone)."""
         self.buckets.pop(key, None)

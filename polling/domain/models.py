@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, String, TypeDecorator, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from polling.database import Base
+
+# SQLite reuses the id of a deleted last row unless told not to: a page still open on a
+# deleted event would then act on the next one. (PostgreSQL sequences never reuse an id.)
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 LOBBY = "lobby"
 STATEMENT = "statement"
@@ -41,6 +45,7 @@ class Event(Base):
     """One run of a deck in front of an audience."""
 
     __tablename__ = "events"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)
@@ -58,6 +63,10 @@ class Event(Base):
     panel: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # Seconds the moderator's countdown offers first (from the deck's `timer`); None: no default.
     timer_seconds: Mapped[int | None] = mapped_column(default=None)
+    # How many phones the organiser expects (deck or organiser area); None: not said. Joins
+    # beyond it are shown on the screens, and refused if audience_cap is set.
+    expected_audience: Mapped[int | None] = mapped_column(default=None)
+    audience_cap: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     statements: Mapped[list[Statement]] = relationship(
         back_populates="event", order_by="Statement.position", cascade="all, delete-orphan"
@@ -87,6 +96,7 @@ class Statement(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "position"),
         UniqueConstraint("event_id", "key"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,7 +128,7 @@ class Option(Base):
     """A choice on a statement, e.g. eens / oneens."""
 
     __tablename__ = "options"
-    __table_args__ = (UniqueConstraint("statement_id", "key"),)
+    __table_args__ = (UniqueConstraint("statement_id", "key"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
@@ -131,7 +141,7 @@ class Round(Base):
     """One opening of voting on a statement; a re-vote after discussion is round 2."""
 
     __tablename__ = "rounds"
-    __table_args__ = (UniqueConstraint("statement_id", "number"),)
+    __table_args__ = (UniqueConstraint("statement_id", "number"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
@@ -151,7 +161,7 @@ class Participant(Base):
     """An anonymous phone in an event. Only a digest of its cookie token is stored."""
 
     __tablename__ = "participants"
-    __table_args__ = (UniqueConstraint("event_id", "token_digest"),)
+    __table_args__ = (UniqueConstraint("event_id", "token_digest"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -170,7 +180,10 @@ class Vote(Base):
 
     __tablename__ = "votes"
     # The rule "one vote per phone per round" lives in the schema.
-    __table_args__ = (UniqueConstraint("round_id", "participant_id", name="one_vote_per_round"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "participant_id", name="one_vote_per_round"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
@@ -207,3 +220,15 @@ class OrganiserPassword(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EndedLogin(Base):
+    """An organiser login ended by logging out: a copy of its cookie no longer logs in.
+
+    Kept for as long as a login lasts (see polling.web.organiser.LOGIN_HOURS), then dropped.
+    """
+
+    __tablename__ = "ended_logins"
+
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

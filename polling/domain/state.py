@@ -37,7 +37,8 @@ class Snapshot:
             payload.update(self.screens)
         if self.tally is not None:
             revealed, mode = self.public["revealed"], self.public["event"]["results_mode"]
-            payload.update(tally_message(self.tally, role, revealed, mode))
+            expected = self.public["event"]["expected_audience"]
+            payload.update(tally_message(self.tally, role, revealed, mode, expected))
             del payload["round_id"]
         return payload
 
@@ -52,11 +53,22 @@ def shows_results(role: str, revealed: bool, results_mode: str) -> bool:
     return True
 
 
-def tally_message(tally: Tally, role: str, revealed: bool, results_mode: str) -> dict[str, Any]:
-    """A tally as one role may see it: turnout for the screens, counts only where allowed."""
+def tally_message(
+    tally: Tally, role: str, revealed: bool, results_mode: str, expected: int | None = None
+) -> dict[str, Any]:
+    """A tally as one role may see it: turnout for the screens, counts only where allowed.
+
+    With an expected audience the screens' turnout says it, and whether more phones joined
+    than expected (a hall larger than planned, or someone joining with many browsers).
+    """
+    turnout: dict[str, Any] | None = None
+    if role != AUDIENCE:
+        turnout = tally.turnout_dict()
+        if expected is not None:
+            turnout.update(expected=expected, over_expected=tally.participants > expected)
     return {
         "round_id": tally.round_id,
-        "turnout": tally.turnout_dict() if role != AUDIENCE else None,
+        "turnout": turnout,
         "results": tally.as_dict() if shows_results(role, revealed, results_mode) else None,
     }
 
@@ -78,6 +90,8 @@ def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snap
             "title": event.title,
             "language": event.language,
             "results_mode": event.results_mode,
+            "expected_audience": event.expected_audience,
+            "audience_cap": event.audience_cap,
         },
         "phase": phase,
         "position": event.current_position,

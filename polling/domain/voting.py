@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from polling.domain.counts import participants
 from polling.domain.errors import VotingError
 from polling.domain.models import (
     FINISHED,
@@ -66,6 +67,20 @@ def join(connection: Connection, event_id: int, token: str) -> int:
     Does not commit: the caller may group many joins and votes in one transaction.
     """
     digest = token_digest(event_id, token)
+    known = connection.execute(
+        select(Participant.id).where(
+            Participant.event_id == event_id, Participant.token_digest == digest
+        )
+    ).scalar()
+    if known is not None:
+        return known  # a phone coming back is never refused
+    limit = connection.execute(
+        select(Event.expected_audience).where(Event.id == event_id, Event.audience_cap)
+    ).scalar()
+    if limit is not None and participants(connection, event_id) >= limit:
+        raise VotingError(
+            "audience_full", f"This event is full: the organiser expects {limit} phones."
+        )
     insert = _dialect_insert(connection)(Participant).values(
         event_id=event_id, token_digest=digest, joined_at=utcnow()
     )
@@ -133,6 +148,8 @@ def _refusal(
     voter_event = connection.execute(
         select(Participant.event_id).where(Participant.id == participant_id)
     ).scalar()
+    if voter_event is None:  # ids are never reused: its event was deleted
+        return VotingError("event_gone", "This event has been deleted.")
     if found is None or voter_event != found.id:
         return VotingError("unknown_round", "There is no such round in this event.")
     past_deadline = found.closes_at is not None and found.closes_at <= utcnow()

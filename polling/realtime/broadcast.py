@@ -34,8 +34,8 @@ def broadcast_state(event_id: int, roles: tuple[str, ...] = ROLES) -> None:
 
 
 def event_deleted(event_id: int) -> None:
-    """Tell an event's open pages that it is gone (they reload to a "not found"), and stop
-    sending them anything."""
+    """Tell an event's open pages that it is gone (they reload to a "not found"), then
+    disconnect them on every server process (see polling.realtime.closing)."""
     for role in ROLES:
         socketio.emit("event_deleted", {}, to=room(event_id, role))
         socketio.close_room(room(event_id, role))
@@ -99,11 +99,12 @@ class TallyPublisher:
             tally = state.current_tally(db_session, event_id)
             count = participants(db_session, event_id) if joined else None
             revealed, mode = event.results_revealed, event.results_mode
+            expected = event.expected_audience
         for role in SCREENS:
             if count is not None:
                 socketio.emit("presence", {"joined": count}, to=room(event_id, role))
             if tally is not None:
-                message = state.tally_message(tally, role, revealed, mode)
+                message = state.tally_message(tally, role, revealed, mode, expected)
                 socketio.emit("tally", message, to=room(event_id, role))
         if since is not None and tally is not None:
             self.metrics.tally_lag.observe(time.monotonic() - since)

@@ -11,6 +11,7 @@ from typing import Any, TypeGuard
 
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from sqlalchemy.orm import Session
 
 from polling import db, socketio
 from polling.domain import events, state, voting
@@ -19,7 +20,9 @@ from polling.domain.limits import Limits
 from polling.domain.models import Event
 from polling.domain.roles import AUDIENCE, MODERATOR, ROLES, SCREENS
 from polling.realtime.broadcast import TallyPublisher, broadcast_state, room
+from polling.realtime.flood import FloodGuard
 from polling.realtime.vote_writer import VoteWriter
+from polling.web.throttle import may_look_up
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Identity:
     """Who a connection is, decided on connect from the cookie or the key."""
 
     event_id: int
+    # The event's code as well as its id: a connection must never act on another event.
+    code: str
     role: str
     can_control: bool
     participant_id: int | None = None
@@ -52,6 +57,7 @@ def on_connect(auth: Any = None) -> None:
         ) from None
     session["identity"] = asdict(identity)
     current_app.extensions["polling_metrics"].connect(identity.role)
+    _flood().joined(_sid(), session.get("participant") if identity.role == AUDIENCE else None)
     join_room(room(identity.event_id, identity.role))
     emit("state", _personal_state(identity))
     # After a restart the first connection starts the countdown again (see countdown.py).
@@ -72,7 +78,7 @@ def on_disconnect(*_reason: Any) -> None:
 
 
 @socketio.on("sync")
-def on_sync(_data: Any = None) -> dict[str, Any]:
+def on_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Reply with this connection's full current state (e.g. after the phone wakes up)."""
     identity = _identity()
     if identity is None:
@@ -86,8 +92,11 @@ def on_sync(_data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("vote")
-def on_vote(data: Any = None) -> dict[str, Any]:
-    """Record a vote; the ack says ok only after the vote is committed."""
+def on_vote(data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """Record a vote; the ack says ok only after the vote is committed.
+
+    Arguments after the first are ignored, here and in every handler: each is acknowledged.
+    """
     identity = _identity()
     if identity is None or identity.participant_id is None:
         return error("not_audience", "Only the audience can vote.")
@@ -95,6 +104,8 @@ def on_vote(data: Any = None) -> dict[str, Any]:
     round_id, choice = fields.get("round"), fields.get("choice")
     if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
+    if not _is_text(choice):  # a lone surrogate is no option's key (and no database's text)
+        return error("unknown_option", f"{choice!r} is not an option of this statement.")
     limits = _limits()
     if not limits.votes_per_connection.allow(_sid()) or not (
         limits.votes_per_participant.allow(identity.participant_id)
@@ -109,7 +120,7 @@ def on_vote(data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("control")
-def on_control(data: Any = None) -> dict[str, Any]:
+def on_control(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Apply a moderator action, then tell every screen of the event."""
     identity = _identity()
     if identity is None or not identity.can_control:
@@ -125,6 +136,7 @@ def on_control(data: Any = None) -> dict[str, Any]:
         )
     try:
         with db.session() as db_session:
+            _check_event(db_session, identity)
             voting.control(db_session, identity.event_id, action, seconds)
     except Refused as refused:
         return error(refused.code, refused.message)
@@ -142,6 +154,8 @@ def _authenticate(auth: Any) -> Identity:
         raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
     with db.session() as db_session:
         event = events.find_event(db_session, code)
+    if not may_look_up(event, key=auth.get("key")):
+        raise AccessRefused("rate_limited", "Too many unknown codes tried; wait a moment.")
     if event is None:
         raise AccessRefused("unknown_event", "There is no event with this code.")
     if role == AUDIENCE:
@@ -150,16 +164,16 @@ def _authenticate(auth: Any) -> Identity:
             raise AccessRefused(
                 "no_participant", "Open the event's vote page first: it sets the cookie."
             )
-        if not _limits().connects_per_participant.allow(token):
+        if _flood().penalised(token) or not _limits().connects_per_participant.allow(token):
             raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
         participant_id = _writer().join(event.id, token)
-        return Identity(event.id, AUDIENCE, can_control=False, participant_id=participant_id)
+        return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
         if not _limits().failed_keys_per_event.allow(event.id):
             raise AccessRefused("too_many_attempts", "Too many wrong keys; try later.")
         raise AccessRefused("bad_key", "This key does not give access to this event.")
-    return Identity(event.id, role, can_control=key_role == MODERATOR)
+    return Identity(event.id, event.code, role, can_control=key_role == MODERATOR)
 
 
 def _identity() -> Identity | None:
@@ -167,12 +181,18 @@ def _identity() -> Identity | None:
     return Identity(**stored) if isinstance(stored, dict) else None
 
 
+def _check_event(db_session: Session, identity: Identity) -> Event:
+    """The connection's event, if it still exists and is the same one; else `event_gone`."""
+    event = db_session.get(Event, identity.event_id)
+    if event is None or event.code != identity.code:
+        raise AccessRefused("event_gone", "This event has been deleted.")
+    return event
+
+
 def _personal_state(identity: Identity) -> dict[str, Any]:
     """The state for one connection; a phone also gets its own vote in the current round."""
     with db.session() as db_session:
-        event = db_session.get(Event, identity.event_id)
-        if event is None:  # deleted since the connect; the page reloads on event_deleted
-            raise AccessRefused("unknown_event", "This event no longer exists.")
+        event = _check_event(db_session, identity)
         # A phone sees no counts before the reveal: counting them for every reconnecting
         # phone was 40% of a reconnect's cost.
         with_tally = identity.role != AUDIENCE or event.results_revealed
@@ -192,9 +212,23 @@ def _is_id(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
+def _is_text(value: str) -> bool:
+    """Whether a string can be stored: no lone surrogates (JSON "\\ud800" decodes to one)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _limits() -> Limits:
     limits: Limits = current_app.extensions["polling_limits"]
     return limits
+
+
+def _flood() -> FloodGuard:
+    guard: FloodGuard = current_app.extensions["polling_flood"]
+    return guard
 
 
 def _tallies() -> TallyPublisher:

@@ -33,7 +33,8 @@ class PanelMember(TypedDict):
 class EventInfo(TypedDict):
     """What the document says about the event itself."""
 
-    code: str  # grouped for reading: "482 913"
+    code: str  # as typed and as `event create --json` gives it: "482913"
+    code_display: str  # grouped for reading aloud: "482 913"
     title: str
     language: str
     deck: str
@@ -163,7 +164,10 @@ def event_results(session: Session, event: Event, language: str | None = None) -
         )
     return {
         "event": {
-            "code": display_code(event.code),
+            # The code as `polling event create --json` gives it; grouped for reading aloud
+            # in code_display.
+            "code": event.code,
+            "code_display": display_code(event.code),
             "title": event.title.get(language, ""),
             "language": language,
             "deck": event.deck_name,

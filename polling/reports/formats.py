@@ -139,11 +139,23 @@ def to_csv(results: EventResults, table: str = "summary", time_zone: tzinfo = UT
             {
                 column: _local(row[column], time_zone).isoformat()
                 if column in TIME_COLUMNS and row[column]
-                else row[column]
+                else csv_cell(row[column])
                 for column in columns
             }
         )
     return out.getvalue()
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice (=HYPERLINK(...)).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """OWASP's escaping of CSV injection: text that would start a formula gets a leading
+    apostrophe, which spreadsheets show as text and do not evaluate. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def to_json(results: EventResults) -> str:

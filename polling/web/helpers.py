@@ -16,6 +16,7 @@ from polling import db
 from polling.domain.events import find_event, role_for_key
 from polling.domain.models import Event
 from polling.web.i18n import other_language, pick_language, strings
+from polling.web.throttle import may_look_up
 
 
 def init_app(app: Flask) -> None:
@@ -38,8 +39,11 @@ def _close_session(_error: BaseException | None) -> None:
 
 
 def event_or_404(code: str) -> Event:
-    """The event with this join code, read in the request's session; else 404."""
+    """The event with this join code, read in the request's session; else 404, or 429 while
+    codes are being tried (see polling.web.throttle)."""
     event = find_event(db_session(), code)
+    if not may_look_up(event, key=request.args.get("key")):
+        abort(429)
     if event is None:
         abort(404)
     return event

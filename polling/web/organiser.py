@@ -2,7 +2,8 @@
 
 The password is set with `polling admin set-password` (stored as a salted scrypt hash) or
 given as POLLING_ADMIN_PASSWORD (hashed in memory, never stored). Without either the area is
-closed. A login lasts LOGIN_HOURS and ends when the password changes. Every form carries a
+closed. A login lasts LOGIN_HOURS and ends when the password changes or at logout (the
+server remembers the ended login, so a copied cookie ends with it). Every form carries a
 per-session CSRF token; a POST without the right one changes nothing.
 """
 
@@ -13,8 +14,11 @@ import hmac
 import secrets
 import time
 from collections import Counter
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+import sqlalchemy
 from flask import (
     Blueprint,
     Flask,
@@ -33,14 +37,21 @@ from werkzeug.wrappers import Response
 
 from polling import realtime
 from polling.domain.counts import Activity, activity_by_event
-from polling.domain.decks import Deck, DeckError, list_decks, load_deck, read_deck
+from polling.domain.decks import (
+    Deck,
+    DeckError,
+    audience_size,
+    list_decks,
+    load_deck,
+    read_deck,
+)
 from polling.domain.events import (
     create_event,
     delete_event,
     display_code,
     list_events,
 )
-from polling.domain.models import Event, OrganiserPassword, utcnow
+from polling.domain.models import EndedLogin, Event, OrganiserPassword, utcnow
 from polling.reports import charts, document
 from polling.reports.compare import compare_rows, compare_tables, events_with_deck
 from polling.runtime import blocking_runner
@@ -136,13 +147,26 @@ def login() -> Response | tuple[str, int]:
         return render_page("organiser_login.html", configured=True, problem=text["org_wrong"]), 401
     # A fresh token after login, so one seen before cannot be replayed in the new session.
     session["csrf"] = secrets.token_hex(16)
-    session["organiser"] = {"login": _fingerprint(stored), "at": int(time.time())}
+    session["organiser"] = {
+        "login": _fingerprint(stored),
+        "at": int(time.time()),
+        "id": secrets.token_hex(16),
+    }
     return redirect(url_for(".events"))
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.pop("organiser", None)
+    """End this login on the server too: a copy of the cookie stops working."""
+    login = session.pop("organiser", None)
+    login_id = login.get("id") if isinstance(login, dict) else None
+    if isinstance(login_id, str):
+        ending = db_session()
+        old = utcnow() - timedelta(hours=LOGIN_HOURS)
+        ending.execute(sqlalchemy.delete(EndedLogin).where(EndedLogin.ended_at < old))
+        if ending.get(EndedLogin, login_id) is None:
+            ending.add(EndedLogin(login_id=login_id))
+        ending.commit()
     return redirect(url_for(".login_page"))
 
 
@@ -164,7 +188,12 @@ def create() -> Response | tuple[str, int]:
     if results_mode not in ("hidden", "live"):
         abort(400)
     upload = request.files.get("deck_file")
+    cap = request.form.get("audience_cap") == "on"
     try:
+        raw_audience = request.form.get("audience", "").strip()
+        audience = audience_size(int(raw_audience), "form") if raw_audience else None
+        if cap and audience is None:
+            raise DeckError("form", "audience", "cap_needs_audience")
         if upload is not None and upload.filename:
             deck = _uploaded_deck(upload.filename, upload.stream.read(MAX_DECK_BYTES + 1))
         else:
@@ -172,7 +201,16 @@ def create() -> Response | tuple[str, int]:
     except DeckError as refused:
         shown = refused.lines(deck_problems(page_language(None)))
         return _list_page(text["org_deck_refused"], shown), 400
-    created = create_event(db_session(), deck, results_mode=results_mode)
+    except ValueError:  # an audience that is not a number
+        return _list_page(text["org_deck_refused"], [text["org_audience_bad"]]), 400
+    created = create_event(
+        db_session(),
+        deck,
+        results_mode=results_mode,
+        # The form's numbers, if given, else the deck's.
+        expected_audience=audience,
+        audience_cap=cap or None,
+    )
     flash(text["org_created"].format(code=display_code(created.code)))
     return redirect(url_for(".events", _anchor=f"event-{created.code}"))
 
@@ -205,7 +243,9 @@ def compare() -> str | Response:
     if not found:
         abort(404)
     results = [document.event_results(db_session(), event) for event in found]
-    labels = [f"{r['event']['code']} · {(r['event']['created_at'] or '')[:10]}" for r in results]
+    labels = [
+        f"{r['event']['code_display']} · {(r['event']['created_at'] or '')[:10]}" for r in results
+    ]
     text = strings(page_language(None))
     tables = [
         {**table, "chart": charts.comparison_chart(table, labels, text)}
@@ -247,7 +287,10 @@ def _uploaded_deck(filename: str, content: bytes) -> Deck:
     name = name[:120] or "deck.toml"
     if len(content) > MAX_DECK_BYTES:
         raise DeckError(name, "file", "too_large", kb=MAX_DECK_BYTES // 1024)
-    return read_deck(content, name=name)
+    # Bounded by read_deck's pre-scan, and still not on the event loop the phones share.
+    run_blocking = blocking_runner(current_app.config["ASYNC_MODE"])
+    deck: Deck = run_blocking(partial(read_deck, content, name=name))
+    return deck
 
 
 def _deck_from_folder(name: str) -> Deck:
@@ -281,7 +324,10 @@ def _logged_in() -> bool:
         return False
     fresh = time.time() - float(login.get("at", 0)) < LOGIN_HOURS * 3600
     same_password = hmac.compare_digest(str(login.get("login", "")), _fingerprint(stored))
-    return fresh and same_password
+    login_id = login.get("id")
+    if not (fresh and same_password and isinstance(login_id, str)):
+        return False
+    return db_session().get(EndedLogin, login_id) is None
 
 
 def _fingerprint(stored_hash: str) -> str:

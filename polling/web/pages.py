@@ -26,6 +26,7 @@ from polling.web import helpers
 from polling.web.helpers import db_session, event_or_404, page_language, render_page, require_key
 from polling.web.i18n import strings
 from polling.web.qr import qr_svg
+from polling.web.throttle import OPENED, SIGNATURE_PARAMETER, join_signature, may_look_up
 from polling.web.urls import display_url, join_url, public_base_url
 
 bp = Blueprint("pages", __name__)
@@ -99,9 +100,12 @@ def join() -> str | BaseResponse | tuple[str, int]:
         code = normalise_code(raw)
         if code is None:
             problem = text["join_bad_code"]
-        elif find_event(db_session(), code) is not None:
-            return redirect(url_for(".vote", code=code))
         else:
+            found = find_event(db_session(), code)
+            if not may_look_up(found):
+                abort(429)
+            if found is not None:
+                return redirect(url_for(".vote", code=code))
             problem = text["join_unknown_code"].format(code=display_code(code))
     page = render_page("join.html", problem=problem, typed=raw or "")
     return (page, 400) if problem else page
@@ -114,6 +118,7 @@ def vote(code: str) -> str:
     if not isinstance(session.get("participant"), str):
         session["participant"] = secrets.token_urlsafe(24)
         session.permanent = True
+    session[OPENED] = event.code  # this browser needs no proof for this event from now on
     return render_page("vote.html", event, code_display=display_code(event.code))
 
 
@@ -147,7 +152,9 @@ def moderator(code: str) -> str:
 def qr(code: str) -> Response:
     """The QR code of the event's join URL."""
     event = event_or_404(code)
-    svg = qr_svg(join_url(public_base_url(), event))
+    # Signed: a phone that scanned it is let in while someone is trying codes.
+    signed = f"{join_url(public_base_url(), event)}?{SIGNATURE_PARAMETER}={join_signature(code)}"
+    svg = qr_svg(signed)
     return Response(svg, mimetype="image/svg+xml")
 
 
@@ -183,8 +190,9 @@ def download(code: str, name: str) -> Response:
     filename = f"{event.code}-{name}"
     return Response(
         body,
-        # Text gets its charset; a workbook is bytes and has none.
-        mimetype=f"{mimetype}; charset=utf-8" if isinstance(body, str) else mimetype,
+        # Text gets its charset (once: `mimetype` would have Werkzeug add it again); a
+        # workbook is bytes and has none.
+        content_type=f"{mimetype}; charset=utf-8" if isinstance(body, str) else mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

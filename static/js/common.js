@@ -170,8 +170,9 @@ export function roundText(round) {
   return round && round.number > 1 ? `· ${format("round", { n: round.number })}` : "";
 }
 
-/** "87 van 120 hebben gestemd" */
+/** "87 van 120 hebben gestemd", and whether more joined than the organiser expected. */
 export function turnoutText(turnout) {
   if (!turnout) return "";
-  return format(turnout.voters === 1 ? "voted_of_one" : "voted_of", turnout);
+  const text = format(turnout.voters === 1 ? "voted_of_one" : "voted_of", turnout);
+  return turnout.over_expected ? `${text} · ${format("over_expected", turnout)}` : text;
 }

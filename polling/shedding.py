@@ -1,0 +1,169 @@
+"""Slow and half-open HTTP connections, and running out of file descriptors.
+
+A connection that sends half a request and waits used to hold a green thread and a file
+descriptor for ever: enough of them filled the connection limit (the health check timed out)
+or the process's descriptors (`accept()` failed with EMFILE and the server exited). Here:
+
+- a request line or headers that do not arrive within HEADER_SECONDS close the connection;
+- the connection pool never holds more connections than the process has descriptors for,
+  and when it is full it closes the oldest connection that has no request in progress (a
+  half-sent request, an idle keep-alive), so a new request (the health check, a phone) gets in;
+- EMFILE or ENFILE in `accept()` sheds the newest connection and serves on.
+
+eventlet only (the default); see docs/security.md for gevent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import gc
+import logging
+import os
+import resource
+import time
+from collections import OrderedDict
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# A phone on bad Wi-Fi sends its request in well under a second; a slow-loris never does.
+HEADER_SECONDS = 10
+# Descriptors the process needs besides connections: each pooled database connection holds
+# three (SQLite: the file, its WAL and shared memory), plus logs, pipes, Redis.
+RESERVED_DESCRIPTORS = 128
+OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
+
+
+def raise_file_limit(max_connections: int) -> int:
+    """Raise the soft limit on open files to the hard one; return how many connections the
+    process can hold (POLLING_MAX_CONNECTIONS, or fewer with a warning if the limit is low)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, max_connections * 2)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    usable = max(soft - RESERVED_DESCRIPTORS, 16)
+    if usable < max_connections:
+        log.warning(
+            "the open-file limit (%d, ulimit -n) allows %d connections, below "
+            "POLLING_MAX_CONNECTIONS=%d: serving at most %d; raise the limit for a full hall",
+            soft,
+            usable,
+            max_connections,
+            usable,
+        )
+        return usable
+    return max_connections
+
+
+class SheddingListener:
+    """The listening socket, whose accept() survives running out of descriptors."""
+
+    def __init__(self, listener: Any) -> None:
+        self.listener = listener
+        self.reserve: int | None = os.open(os.devnull, os.O_RDONLY)
+        self.last_warning = 0.0
+
+    def accept(self) -> Any:
+        while True:
+            try:
+                return self.listener.accept()
+            except OSError as error:
+                if error.errno not in OUT_OF_DESCRIPTORS:
+                    raise
+                self._shed()
+
+    def _shed(self) -> None:
+        """Give up the spare descriptor, accept and close one connection, take it back.
+
+        Connections that ended in an error can keep their descriptor in a reference cycle
+        until a garbage collection, and the server keeps collections rare (see
+        polling.runtime.tune_garbage_collector): out of descriptors, it collects everything,
+        at most every 10 s.
+        """
+        now = time.monotonic()
+        if now - self.last_warning > 10:
+            self.last_warning = now
+            log.warning("out of file descriptors: closing new connections until some end")
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+        if self.reserve is not None:
+            os.close(self.reserve)
+            self.reserve = None
+            try:
+                connection, _address = self.listener.accept()
+                connection.close()
+            except OSError:
+                pass
+            with contextlib.suppress(OSError):
+                self.reserve = os.open(os.devnull, os.O_RDONLY)
+        time.sleep(0.05)  # green under eventlet: let other connections run and end
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.listener, name)
+
+
+def shedding_pool(size: int) -> Any:
+    """An eventlet GreenPool of connections that makes room by closing one that is not in a
+    request: a request line or headers still arriving (a slow-loris), or a keep-alive
+    connection between requests. WebSockets (the phones) and requests being answered (a
+    long poll) are never closed. `guard(app)` must wrap the WSGI app, to tell them apart."""
+    import eventlet
+    from eventlet import wsgi
+
+    class SheddingPool(eventlet.GreenPool):
+        def __init__(self, size: int) -> None:
+            super().__init__(size)
+            # eventlet.wsgi's [address, socket, state] of each live connection, oldest first.
+            self.connections: OrderedDict[int, list[Any]] = OrderedDict()
+            self.in_app: set[int] = set()  # sockets whose request reached the app
+            self.websockets: set[int] = set()
+            self.closed: set[int] = set()  # sockets shut down to make room
+
+        def spawn(self, function: Any, connection: list[Any], *args: Any) -> Any:
+            if self.free() == 0:
+                self._close_one_without_request()
+            thread = super().spawn(function, connection, *args)
+            key = id(connection[1])
+            self.connections[key] = connection
+            thread.link(lambda _thread: self._forget(key))
+            return thread
+
+        def guard(self, app: Any) -> Any:
+            def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+                key = id(getattr(environ.get("eventlet.input"), "_sock", None))
+                if key in self.closed:
+                    # Its headers ended with the shutdown: answer nothing, run no app code (an
+                    # error in writing to it would keep the socket until a garbage collection).
+                    start_response("400 Bad Request", [("Connection", "close")])
+                    return [b""]
+                self.in_app.add(key)
+                if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                    self.websockets.add(key)
+                return app(environ, start_response)
+
+            return guarded
+
+        def _forget(self, key: int) -> None:
+            self.connections.pop(key, None)
+            self.in_app.discard(key)
+            self.websockets.discard(key)
+            self.closed.discard(key)
+
+        def _close_one_without_request(self) -> None:
+            for key, connection in self.connections.items():
+                if key in self.websockets:
+                    continue
+                if key not in self.in_app or connection[2] == wsgi.STATE_IDLE:
+                    with contextlib.suppress(OSError):
+                        connection[1].shutdown(2)  # its reader sees the end and lets go
+                    del self.connections[key]
+                    self.closed.add(key)
+                    return
+
+    return SheddingPool(size)
