@@ -105,6 +105,7 @@ class Phone:
     """One phone: a cookie jar, a Socket.IO client and the browser's reconnection."""
 
     def __init__(self, worker: Worker, index: int) -> None:
+        self.transports = worker.transports
         import aiohttp
         import socketio
 
@@ -139,6 +140,7 @@ class Phone:
             base,
             auth={"code": code, "role": "audience"},
             headers={"Origin": base},
+            transports=self.transports,
             wait_timeout=CONNECT_TIMEOUT,
         )
 
@@ -177,6 +179,7 @@ class Phone:
                             self.worker.base,
                             auth={"code": self.worker.code, "role": "audience"},
                             headers={"Origin": self.worker.base},
+                            transports=self.transports,
                             wait_timeout=CONNECT_TIMEOUT,
                         )
                     return
@@ -220,6 +223,9 @@ class Worker:
     def __init__(self, config: dict[str, Any]) -> None:
         self.base, self.code = config["base"], config["code"]
         self.indices: list[int] = config["indices"]
+        # The page's order: long-polling first, then the upgrade (Socket.IO's default), or
+        # WebSocket alone (python-engineio has no fallback, so this is WebSocket-only).
+        self.transports = ["websocket"] if config["websocket_first"] else ["polling", "websocket"]
         self.phones: list[Phone] = []
 
     @staticmethod
@@ -472,12 +478,13 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
     workers: list[WorkerProcess] = []
     try:
         count = args.workers or max(1, min(4, math.ceil(args.phones / 500)))
-        joined_at = time.time()
+        joined_at, join_cpu = time.time(), cpu_seconds(server.process.pid)
         for w in range(count):
             config = {
                 "base": server.base,
                 "code": server.code,
                 "indices": list(range(w, args.phones, count)),
+                "websocket_first": args.websocket_first,
             }
             process = await asyncio.create_subprocess_exec(
                 "ip", "netns", "exec", network.name, sys.executable, __file__,
@@ -488,6 +495,8 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
             workers.append(WorkerProcess(process))
         joined = await all_expect(workers, "joined", 600)
         join_failed = merge(message["failed"] for message in joined)
+        join_cpu = (cpu_seconds(server.process.pid) or 0) - (join_cpu or 0)
+        join_s = time.time() - joined_at
         log(f"{args.phones} phones joined in {time.time() - joined_at:.1f} s, failed {join_failed}")
         for worker in workers:
             worker.send({"cmd": "vote", "round": round_id})
@@ -560,6 +569,7 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
         else:
             start_cpu = None
             storm_cpu = (cpu_after or 0) - (cpu_before or 0)
+        per_phone = round(1000 * storm_cpu / len(after), 2) if after else None
         # /healthz from when the server was reachable again (during a restart it cannot answer).
         health = [gap for at, gap in gaps if at >= reachable]
         screens = [tally for _at, tally in presenter.tallies[tallies_from:]]
@@ -569,7 +579,11 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
             "phones": args.phones,
             "down_s": args.down if args.mode == "blip" else None,
             "offline_event": args.offline if args.mode == "blip" else None,
+            "transports": "websocket" if args.websocket_first else "polling,websocket",
             "joined": args.phones - sum(join_failed.values()),
+            "join_s": round(join_s, 2),
+            # Each join: the vote page, the handshake (and upgrade), the namespace, the state.
+            "join_cpu_ms_per_phone": round(1000 * join_cpu / args.phones, 2),
             "acked": sum(message["acked"] for message in voted),
             "dropped": sum(dropped),
             "back": len(after),
@@ -581,6 +595,7 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
             "attempts": sum(message["attempts"] for message in reports),
             "failed_attempts": merge(message["failures"] for message in reports),
             "server_cpu_s": round(storm_cpu, 2),
+            "server_cpu_ms_per_phone_back": per_phone,
             "server_start_cpu_s": rounded(start_cpu),
             "server_rss_mb": memory_mb(pid, "VmRSS"),
             "server_peak_rss_mb": memory_mb(pid, "VmHWM"),
@@ -631,6 +646,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="phones notice the loss at once, as a browser's offline event (default)",
+    )
+    parser.add_argument(
+        "--websocket-first",
+        action="store_true",
+        help="phones connect over WebSocket at once, not long-polling then the upgrade",
     )
     parser.add_argument("--workers", type=int, default=0, help="phone processes (default N/500)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for all")
