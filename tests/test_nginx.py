@@ -8,6 +8,7 @@ import re
 import subprocess
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,10 @@ def test_a_hall_through_nginx_sticks_upgrades_crosses_processes_and_survives_a_r
     behind_nginx,
 ):
     nginx, servers = behind_nginx
-    asyncio.run(hall(nginx, servers))
+    # A loop of its own on a thread of its own: the browser tests' Playwright keeps an event
+    # loop running on the main thread.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, hall(nginx, servers)).result()
 
 
 async def hall(nginx: Nginx, servers: list[ServerProcess]) -> None:
