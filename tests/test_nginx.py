@@ -12,15 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+import socketio
 
 from tests.conftest import PANEL_DECK
 from tests.nginx import DOC_VALUES, Nginx, nginx_binary, render
 from tests.server_process import POLLING, ServerProcess
 from tests.services import REQUIRED
-
-aiohttp = pytest.importorskip("aiohttp")
-socketio = pytest.importorskip("socketio")
 
 DEPLOYMENT_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
 PHONES = 200
