@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     # Tallies go to the presenter and moderator at most once per interval per event.
     # 0 sends one after every vote: only for tests, where determinism beats throughput.
     "TALLY_INTERVAL": 0.25,
+    # The audience's question list reaches phones at most once per interval per event (the
+    # moderator and projector at once after a moderator action). 0: after every change (tests).
+    "QUESTION_INTERVAL": 1.0,
     # eventlet's WSGI server accepts only 1,024 connections unless told otherwise.
     "MAX_CONNECTIONS": 20000,
     # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
@@ -46,6 +49,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_DEFAULT_DECK": ("DEFAULT_DECK", str),
     "POLLING_ASYNC_MODE": ("ASYNC_MODE", str),
     "POLLING_TALLY_INTERVAL": ("TALLY_INTERVAL", float),
+    "POLLING_QUESTION_INTERVAL": ("QUESTION_INTERVAL", float),
     "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
     "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),
     "POLLING_MESSAGE_CHANNEL": ("MESSAGE_CHANNEL", str),

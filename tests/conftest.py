@@ -25,6 +25,7 @@ def app_settings(tmp_path: Path) -> dict[str, object]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'polling.sqlite3'}",
         "ASYNC_MODE": "threading",
         "TALLY_INTERVAL": 0,
+        "QUESTION_INTERVAL": 0,
         "PUBLIC_URL": "http://polling.test",
     }
 

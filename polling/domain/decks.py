@@ -17,6 +17,9 @@ MAX_PANEL_MEMBERS = 12
 # Facts are read from the back of a hall after the reveal: a few short ones, not an article.
 MAX_FACTS = 4
 MAX_FACT_LENGTH = 240
+QA_MODES = ("off", "open", "upvotes", "closed")
+QA_NAMES = ("off", "optional", "required")
+MAX_BLOCKLIST = 200
 
 DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
     {"key": "agree", "label": {"nl": "Eens", "en": "Agree"}},
@@ -75,6 +78,16 @@ class PanelMember:
 
 
 @dataclass(frozen=True)
+class DeckQA:
+    """The [qa] table: how the audience's questions start (the moderator can switch live)."""
+
+    mode: str = "open"
+    names: str = "optional"
+    premoderation: bool = True  # default on: a healthcare audience, on a projector
+    blocklist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Deck:
     """A validated deck."""
 
@@ -83,6 +96,7 @@ class Deck:
     language: str
     statements: tuple[DeckStatement, ...]
     panel: tuple[PanelMember, ...] = ()
+    qa: DeckQA = DeckQA()
 
 
 def list_decks(directory: str | Path) -> list[Path]:
@@ -114,7 +128,7 @@ def read_deck(content: bytes, *, name: str, source: str | None = None) -> Deck:
 
 def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
     """Validate the parsed TOML of a deck."""
-    _check_fields(data, {"title", "language", "options", "panel", "statements"}, source, "")
+    _check_fields(data, {"title", "language", "options", "panel", "qa", "statements"}, source, "")
     language = data.get("language")
     if language is None:
         raise DeckError(source, "language", "is missing")
@@ -143,7 +157,40 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
         statements.append(statement)
     panel = _panel(data.get("panel"), language, source)
     return Deck(
-        name=name, title=title, language=language, statements=tuple(statements), panel=panel
+        name=name,
+        title=title,
+        language=language,
+        statements=tuple(statements),
+        panel=panel,
+        qa=_qa(data.get("qa"), source),
+    )
+
+
+def _qa(raw: Any, source: str) -> DeckQA:
+    if raw is None:
+        return DeckQA()
+    if not isinstance(raw, dict):
+        raise DeckError(source, "qa", "must be a table")
+    _check_fields(raw, {"mode", "names", "premoderation", "blocklist"}, source, "qa")
+    for field, allowed in (("mode", QA_MODES), ("names", QA_NAMES)):
+        if field in raw and raw[field] not in allowed:
+            raise DeckError(source, f"qa.{field}", f"must be one of {', '.join(allowed)}")
+    premoderation = raw.get("premoderation", True)
+    if not isinstance(premoderation, bool):
+        raise DeckError(source, "qa.premoderation", "must be true or false")
+    words = raw.get("blocklist", [])
+    if not isinstance(words, list) or len(words) > MAX_BLOCKLIST:
+        raise DeckError(source, "qa.blocklist", f"must be a list of at most {MAX_BLOCKLIST} words")
+    for index, word in enumerate(words, start=1):
+        if not isinstance(word, str) or not word.strip() or len(word) > 60:
+            raise DeckError(
+                source, f"qa.blocklist[{index}]", "must be a word of 1 to 60 characters"
+            )
+    return DeckQA(
+        mode=raw.get("mode", "open"),
+        names=raw.get("names", "optional"),
+        premoderation=premoderation,
+        blocklist=tuple(" ".join(word.split()) for word in words),
     )
 
 

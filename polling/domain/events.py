@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from polling.domain import questions
 from polling.domain.decks import Deck
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 
@@ -42,6 +43,8 @@ def create_event(session: Session, deck: Deck, *, results_mode: str = "hidden") 
         ]
         event.statements.append(statement)
     session.add(event)
+    session.flush()
+    questions.create_settings(session, event.id, deck.qa)
     session.commit()
     return event
 

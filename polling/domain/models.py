@@ -203,3 +203,7 @@ class OrganiserPassword(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The audience's questions have their own module; imported here so every table is known.
+from polling.domain import question_models  # noqa: E402, F401

@@ -6,7 +6,10 @@ from flask import Flask
 
 from polling import db, socketio
 from polling.domain.limits import default_limits
-from polling.realtime import handlers  # noqa: F401 - registers the Socket.IO handlers
+from polling.realtime import (
+    handlers,  # noqa: F401 - registers the Socket.IO handlers
+    questions,  # registers the questions' handlers too
+)
 from polling.realtime.broadcast import TallyPublisher, event_deleted
 from polling.realtime.vote_writer import VoteWriter
 from polling.runtime import blocking_runner
@@ -15,8 +18,10 @@ __all__ = ["event_deleted", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its tally publisher and vote writer (one of each per process)."""
+    """Give the app its tally and question publishers and vote writer (one of each per
+    process)."""
     app.extensions["polling_tallies"] = TallyPublisher(app)
+    app.extensions["polling_questions"] = questions.QuestionPublisher(app)
     app.extensions["polling_limits"] = default_limits()
     app.extensions["polling_writer"] = VoteWriter(
         engine=db.dedicated_engine(),

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from polling.domain import voting
+from polling.domain import questions, voting
 from polling.domain.voting import VotingError
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,11 @@ class VoteWriter:
         """Record a vote; returns once it is committed, raises VotingError if refused."""
         self.last_vote = time.monotonic()
         self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice))
+
+    def upvote(self, participant_id: int, question_id: int, up: bool) -> int:
+        """Upvote a question or withdraw it; returns its upvotes once committed, raises
+        VotingError (a QuestionError) if refused."""
+        return self._submit(lambda c: questions.upvote(c, participant_id, question_id, up))
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""
