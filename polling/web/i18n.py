@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from polling.domain.decks import LANGUAGES
+from polling.web.i18n_questions import QUESTION_STRINGS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -318,6 +319,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+# The questions' strings live in their own module, beside the rest.
+for _language, _texts in QUESTION_STRINGS.items():
+    STRINGS[_language].update(_texts)
 
 
 def pick_language(requested: str | None, default: str) -> str:

@@ -8,7 +8,8 @@ const app = document.getElementById("app");
 const langs = languages(app);
 let state = null;
 
-const socket = connect({ code: app.dataset.code, role: "presenter", key: app.dataset.key }, {
+// Exported: the questions' script shares this page's connection.
+export const socket = connect({ code: app.dataset.code, role: "presenter", key: app.dataset.key }, {
   onState(next) {
     state = next;
     render();

@@ -14,7 +14,8 @@ let sending = null; // {round, choice} while waiting for the server
 let problem = "";
 const acknowledged = new Map(); // round id -> the choice the server confirmed
 
-const socket = connect({ code: app.dataset.code, role: "audience" }, {
+// Exported: the questions' script shares this page's connection.
+export const socket = connect({ code: app.dataset.code, role: "audience" }, {
   onState(next) {
     state = next;
     if (next.you && next.round) {

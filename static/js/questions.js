@@ -1,0 +1,212 @@
+// The phone's Vragen tab: ask a question, see your own (pending ones too), support others',
+// sort Populair / Nieuw. Never hides an open vote: a banner leads back to it.
+import { element, format, strings } from "./common.js";
+import { questionBody } from "./questions-common.js";
+import { syncQuestions } from "./questions-common.js";
+import { socket } from "./vote.js";
+
+const app = document.getElementById("app");
+const tabs = document.getElementById("qa-tabs");
+const panel = document.getElementById("qa-panel");
+const form = document.getElementById("qa-form");
+const textField = document.getElementById("qa-text");
+const nameField = document.getElementById("qa-name");
+const memberField = document.getElementById("qa-panel-member");
+const formStatus = document.getElementById("qa-form-status");
+const announce = document.getElementById("qa-announce");
+const MAX = 300;
+
+let hall = null; // the hall's lists, as the server last sent them
+let mine = []; // this phone's own questions
+const upvoted = new Set();
+let sort = "popular";
+let phase = null;
+let sending = false;
+const TAB_KEY = `qa-tab-${app.dataset.code}`;
+
+syncQuestions(socket, (questions) => {
+  hall = questions;
+  mine = questions.mine;
+  upvoted.clear();
+  for (const id of questions.upvoted) upvoted.add(id);
+  render();
+});
+socket.on("questions", (next) => {
+  const before = hall?.on_screen?.id;
+  hall = next;
+  if (next.on_screen && next.on_screen.id !== before) {
+    say(format("qa_announce_on_screen", { n: next.on_screen.number }));
+  }
+  render();
+});
+socket.on("questions_mine", ({ mine: next }) => {
+  for (const question of next) {
+    const old = mine.find((item) => item.id === question.id);
+    if (old?.state === "pending" && question.state === "visible") {
+      say(format("qa_announce_approved", { n: question.number }));
+    }
+  }
+  mine = next;
+  render();
+});
+socket.on("state", (state) => {
+  phase = state.phase;
+  renderTabs();
+});
+
+function say(text) {
+  announce.textContent = text;
+}
+
+function setTab(tab) {
+  app.dataset.tab = tab;
+  sessionStorage.setItem(TAB_KEY, tab);
+  renderTabs();
+}
+
+for (const button of tabs.querySelectorAll("[data-tab]")) {
+  button.addEventListener("click", () => setTab(button.dataset.tab));
+}
+document.getElementById("qa-back-to-vote").addEventListener("click", () => setTab("vote"));
+for (const button of document.querySelectorAll("[data-sort]")) {
+  button.addEventListener("click", () => {
+    sort = button.dataset.sort;
+    render();
+  });
+}
+
+textField.addEventListener("input", renderCount);
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (sending) return;
+  const text = textField.value.trim();
+  if (text.length < 3) return problem("qa_error_too_short");
+  if (text.length > MAX) return problem("qa_error_too_long");
+  const payload = { text, name: nameField.value.trim() || null };
+  if (memberField && memberField.value !== "") payload.panel = Number(memberField.value);
+  sending = true;
+  formStatus.textContent = format("qa_sending");
+  socket.timeout(10000).emit("question_ask", payload, (err, reply) => {
+    sending = false;
+    if (err) {
+      formStatus.textContent = format("offline");
+    } else if (reply.ok) {
+      mine = [...mine.filter((item) => item.id !== reply.question.id), reply.question];
+      textField.value = "";
+      renderCount();
+      formStatus.textContent = format(reply.question.state === "pending" ? "qa_sent_pending" : "qa_sent_visible");
+      render();
+    } else if (reply.error === "duplicate") {
+      formStatus.textContent = reply.number
+        ? format("qa_error_duplicate", { n: reply.number })
+        : format("qa_error_duplicate_pending");
+    } else {
+      formStatus.textContent = strings[`qa_error_${reply.error}`] ?? reply.message;
+    }
+  });
+});
+
+function problem(key) {
+  formStatus.textContent = format(key);
+}
+
+function upvote(question) {
+  const up = !upvoted.has(question.id);
+  socket.timeout(10000).emit("question_upvote", { question: question.id, up }, (err, reply) => {
+    if (err || !reply.ok) {
+      say(err ? format("offline") : reply.message);
+      return;
+    }
+    if (reply.up) upvoted.add(reply.question);
+    else upvoted.delete(reply.question);
+    // The server's count, at once for this phone; the hall's list follows within a second.
+    for (const list of [hall?.popular, hall?.newest, [hall?.on_screen]]) {
+      for (const item of list ?? []) if (item && item.id === reply.question) item.upvotes = reply.upvotes;
+    }
+    render();
+  });
+}
+
+function renderCount() {
+  const n = textField.value.trim().length;
+  const counter = document.getElementById("qa-count");
+  counter.textContent = format("qa_count", { n, max: MAX });
+  counter.classList.toggle("over", n > MAX);
+}
+
+function renderTabs() {
+  const mode = hall?.settings.mode ?? "off";
+  tabs.hidden = mode === "off";
+  const tab = mode === "off" ? "vote" : app.dataset.tab ?? "vote";
+  app.dataset.tab = tab;
+  for (const button of tabs.querySelectorAll("[data-tab]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
+  }
+  panel.hidden = tab !== "questions";
+  // An open vote is never hidden: on the Vragen tab a banner leads straight back to it.
+  const voteOpen = phase === "open";
+  document.getElementById("qa-vote-banner").hidden = !(voteOpen && tab === "questions");
+  document.getElementById("qa-vote-dot").hidden = !voteOpen;
+}
+
+function questionItem(question, { own = false } = {}) {
+  const item = element("li", "qa-item");
+  const extra = [];
+  if (question.state === "pending") extra.push(format("qa_pending"));
+  if (question.state === "answered") extra.push(format("qa_answered"));
+  if (own) extra.push(format("qa_own"));
+  item.append(...questionBody(question, extra));
+  if (question.state === "pending") item.classList.add("pending");
+  const canUpvote = !own && ["visible", "on_screen"].includes(question.state)
+    && ["open", "upvotes"].includes(hall.settings.mode);
+  const count = format("qa_upvotes", { n: question.upvotes });
+  if (canUpvote) {
+    const button = element("button", "qa-upvote", `▲ ${count}`);
+    button.type = "button";
+    button.setAttribute("aria-pressed", String(upvoted.has(question.id)));
+    button.setAttribute("aria-label", `${format("qa_upvote", { n: question.number })} (${count})`);
+    button.addEventListener("click", () => upvote(question));
+    item.append(button);
+  } else if (question.state !== "pending") {
+    item.append(element("p", "qa-upvotes", `▲ ${count}`));
+  }
+  return item;
+}
+
+function render() {
+  renderTabs();
+  if (!hall) return;
+  const { mode, names } = hall.settings;
+  const notes = { closed: "qa_closed", upvotes: "qa_upvotes_only", off: "qa_off" };
+  document.getElementById("qa-mode-note").textContent = notes[mode] ? format(notes[mode]) : "";
+  form.hidden = mode !== "open";
+  document.getElementById("qa-name-field").hidden = names === "off";
+  document.getElementById("qa-name-label").textContent = format(names === "required" ? "qa_name_required" : "qa_name");
+  nameField.required = names === "required";
+
+  const onScreen = hall.on_screen;
+  document.getElementById("qa-on-screen").hidden = !onScreen;
+  if (onScreen) {
+    const own = mine.some((item) => item.id === onScreen.id);
+    document.getElementById("qa-on-screen-body").replaceChildren(questionItem(onScreen, { own }));
+  }
+
+  const ownIds = new Set(mine.map((item) => item.id));
+  document.getElementById("qa-mine-section").hidden = mine.length === 0;
+  document.getElementById("qa-mine").replaceChildren(
+    ...mine.filter((item) => item.state !== "merged").map((item) => questionItem(item, { own: true })),
+  );
+
+  for (const button of document.querySelectorAll("[data-sort]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.sort === sort));
+  }
+  const list = (sort === "popular" ? hall.popular : hall.newest).filter((item) => !onScreen || item.id !== onScreen.id);
+  document.getElementById("qa-list").replaceChildren(
+    ...list.map((item) => questionItem(item, { own: ownIds.has(item.id) })),
+  );
+  document.getElementById("qa-empty").hidden = list.length > 0 || Boolean(onScreen);
+}
+
+app.dataset.tab = sessionStorage.getItem(TAB_KEY) ?? "vote";
+renderCount();
+renderTabs();
