@@ -72,6 +72,8 @@ class Question(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("questions.id", ondelete="SET NULL"), default=None
     )
+    # The upvotes once retention deleted the phones (and with them the upvote rows).
+    archived_upvotes: Mapped[int | None] = mapped_column(default=None)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     on_screen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

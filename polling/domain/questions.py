@@ -575,8 +575,9 @@ def _require_event(session: Session, event_id: int) -> Event:
 
 
 def upvote_counts(session: Session, event_id: int) -> dict[int, int]:
-    """Upvotes per question id of an event, counted from the rows."""
-    return dict(
+    """Upvotes per question id of an event, counted from the rows (plus the count kept for
+    questions whose upvotes retention deleted)."""
+    counts = dict(
         session.execute(
             select(QuestionVote.question_id, func.count())
             .join(Question, Question.id == QuestionVote.question_id)
@@ -584,6 +585,39 @@ def upvote_counts(session: Session, event_id: int) -> dict[int, int]:
             .group_by(QuestionVote.question_id)
         ).all()
     )
+    archived = session.execute(
+        select(Question.id, Question.archived_upvotes).where(
+            Question.event_id == event_id, Question.archived_upvotes.is_not(None)
+        )
+    )
+    for question_id, kept in archived:
+        counts[question_id] = counts.get(question_id, 0) + kept
+    return counts
+
+
+def anonymise(session: Session, event_id: int) -> int:
+    """For retention: keep each question's text and upvote count, forget who asked (and the
+    name they typed) and who upvoted. Returns how many questions it changed; not committed."""
+    counts = upvote_counts(session, event_id)
+    changed = 0
+    for question in session.scalars(select(Question).where(Question.event_id == event_id)):
+        kept = counts.get(question.id, 0)
+        if (question.participant_id, question.name, question.archived_upvotes) != (
+            None,
+            None,
+            kept,
+        ):
+            changed += 1
+        question.archived_upvotes = kept
+        question.participant_id = None
+        question.name = None
+    session.flush()
+    session.execute(
+        delete(QuestionVote).where(
+            QuestionVote.question_id.in_(select(Question.id).where(Question.event_id == event_id))
+        )
+    )
+    return changed
 
 
 def popularity(question: Question, counts: dict[int, int]) -> tuple[int, Any, int]:

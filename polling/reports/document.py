@@ -17,6 +17,7 @@ from polling.domain.events import display_code
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 from polling.domain.retention import archived_counts
 from polling.domain.tally import make_tally
+from polling.reports.questions import question_rows
 from polling.reports.shift import statement_shifts
 
 
@@ -94,6 +95,7 @@ def event_results(session: Session, event: Event, language: str | None = None) -
         },
         "statements": statements,
         "votes": [{k: v for k, v in row.items() if k != "participant_id"} for row in rows],
+        "questions": question_rows(session, event),
     }
 
 

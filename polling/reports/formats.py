@@ -11,6 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from polling.reports.questions import QUESTION_COLUMNS, QUESTION_TIME_COLUMNS
+
 SUMMARY_COLUMNS = (
     "position",
     "statement_key",
@@ -38,10 +40,10 @@ SHIFT_COLUMNS = (
 )
 FORMATS = ("csv", "json", "xlsx")
 # Excel shows these as dates; CSV and JSON keep the ISO text with its UTC offset.
-TIME_COLUMNS = ("opened_at", "closed_at", "cast_at")
+TIME_COLUMNS = ("opened_at", "closed_at", "cast_at", *QUESTION_TIME_COLUMNS)
 # The shift sheet's word for "did not vote in this round" (newly voted, dropped out).
 NO_VOTE = "(no vote)"
-TABLES = ("summary", "votes")
+TABLES = ("summary", "votes", "questions")
 
 
 def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,12 +98,12 @@ def shift_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_csv(results: dict[str, Any], table: str = "summary") -> str:
-    """The summary table, or every vote, as CSV."""
-    columns, rows = (
-        (SUMMARY_COLUMNS, summary_rows(results))
-        if table == "summary"
-        else (VOTE_COLUMNS, results["votes"])
-    )
+    """The summary table, every vote, or the audience's questions, as CSV."""
+    columns, rows = {
+        "summary": (SUMMARY_COLUMNS, summary_rows(results)),
+        "votes": (VOTE_COLUMNS, results["votes"]),
+        "questions": (QUESTION_COLUMNS, results.get("questions", [])),
+    }[table]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -115,8 +117,8 @@ def to_json(results: dict[str, Any]) -> str:
 
 
 def to_xlsx(results: dict[str, Any]) -> bytes:
-    """A workbook with the sheets summary, votes, shift and event, for people who open results
-    in Excel or LibreOffice rather than in a script. Times are in UTC."""
+    """A workbook with the sheets summary, votes, shift, questions and event, for people who
+    open results in Excel or LibreOffice rather than in a script. Times are in UTC."""
     from openpyxl import Workbook  # imported here: only downloads need it, not every server start
 
     workbook = Workbook()
@@ -124,6 +126,7 @@ def to_xlsx(results: dict[str, Any]) -> bytes:
         ("summary", SUMMARY_COLUMNS, summary_rows(results)),
         ("votes", VOTE_COLUMNS, results["votes"]),
         ("shift", SHIFT_COLUMNS, shift_rows(results)),
+        ("questions", QUESTION_COLUMNS, results.get("questions", [])),
         (
             "event",
             ("field", "value"),

@@ -102,6 +102,8 @@ QUESTION_STRINGS: dict[str, dict[str, str]] = {
         "qa_state_pending": "niet goedgekeurd",
         "qa_state_visible": "in de lijst",
         "qa_state_on_screen": "op het scherm",
+        "qa_state_merged_report": "samengevoegd",
+        "qa_download": "Vragen uit de zaal (CSV)",
     },
     "en": {
         "qa_tab_vote": "Vote",
@@ -202,5 +204,7 @@ QUESTION_STRINGS: dict[str, dict[str, str]] = {
         "qa_state_pending": "not approved",
         "qa_state_visible": "in the list",
         "qa_state_on_screen": "on screen",
+        "qa_state_merged_report": "merged",
+        "qa_download": "Questions from the audience (CSV)",
     },
 }

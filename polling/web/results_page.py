@@ -49,6 +49,7 @@ def results_page(code: str) -> str:
         other=other_language(language),
         code_display=display_code(event.code),
         report=build_report(results, text),
+        questions=results["questions"],
         png=charts.png_available(),
     )
 

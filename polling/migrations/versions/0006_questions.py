@@ -69,6 +69,7 @@ def upgrade() -> None:
             sa.ForeignKey("questions.id", ondelete="SET NULL"),
             nullable=True,
         ),
+        sa.Column("archived_upvotes", sa.Integer(), nullable=True),
         sa.Column("asked_at", TIME, nullable=False),
         sa.Column("approved_at", TIME, nullable=True),
         sa.Column("on_screen_at", TIME, nullable=True),
