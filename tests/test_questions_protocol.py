@@ -52,11 +52,14 @@ def test_ask_approve_upvote_and_everyone_hears_what_they_may(clients):
 
     moderate(moderator, question["id"], "approve")
     hall = received(voter, "questions")[-1]
-    assert [q["text"] for q in hall["popular"]] == ["Wat kost dit?"]
+    assert hall["popular"] == [question["id"]]
+    assert [q["text"] for q in hall["changed"]] == ["Wat kost dit?"]
 
     reply = voter.emit("question_upvote", {"question": question["id"], "up": True}, callback=True)
     assert reply == {"ok": True, "question": question["id"], "up": True, "upvotes": 1}
-    assert received(voter, "questions")[-1]["popular"][0]["upvotes"] == 1
+    # Only the count changed: the update carries the count, not the question again.
+    update = received(voter, "questions")[-1]
+    assert (update["changed"], update["upvotes"]) == ([], [[question["id"], 1]])
     assert received(presenter, "questions_screen")[-1]["next"][0]["upvotes"] == 1
 
     mine = sync(voter)
@@ -65,7 +68,9 @@ def test_ask_approve_upvote_and_everyone_hears_what_they_may(clients):
 
     moderate(moderator, question["id"], "on_screen")
     assert received(presenter, "questions_screen")[-1]["on_screen"]["number"] == 1
-    assert received(voter, "questions")[-1]["on_screen"]["text"] == "Wat kost dit?"
+    update = received(voter, "questions")[-1]
+    assert update["on_screen"] == question["id"]
+    assert update["changed"][0]["state"] == "on_screen"
 
 
 def test_only_the_moderator_moderates_and_only_phones_ask_and_upvote(clients):

@@ -218,7 +218,7 @@ class QuestionPublisher:
         self.app = app
         self.interval: float = app.config["QUESTION_INTERVAL"]
         self.pending: dict[int, set[int]] = {}
-        self.sent: dict[int, str] = {}  # event id -> the hall's list last sent
+        self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's lists last sent
         self.running = False
 
     def changed(self, event_id: int, *question_ids: int, screens_now: bool = False) -> None:
@@ -264,15 +264,50 @@ class QuestionPublisher:
         socketio.emit("questions_screen", screen, to=room(event_id, PRESENTER))
         if hall is None:
             return
-        serialised = json.dumps(hall, sort_keys=True)
-        if self.sent.get(event_id) != serialised:
-            self.sent[event_id] = serialised
-            socketio.emit("questions", hall, to=room(event_id, AUDIENCE))
-        shown = {json.dumps(q, sort_keys=True) for q in hall["popular"] + hall["newest"]}
-        if hall["on_screen"]:
-            shown.add(json.dumps(hall["on_screen"], sort_keys=True))
+        update = hall_update(self.sent.get(event_id), hall)
+        if update is not None:
+            self.sent[event_id] = hall
+            socketio.emit("questions", update, to=room(event_id, AUDIENCE))
+        shown = {json.dumps(q, sort_keys=True) for q in listed(hall)}
         for participant, mine in own.items():
             if any(json.dumps(q, sort_keys=True) not in shown for q in mine):
                 socketio.emit(
                     "questions_mine", {"mine": mine}, to=participant_room(event_id, participant)
                 )
+
+
+def listed(hall: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every question the hall's lists show, once."""
+    found = {q["id"]: q for q in hall["popular"] + hall["newest"]}
+    if hall["on_screen"]:
+        found[hall["on_screen"]["id"]] = hall["on_screen"]
+    return list(found.values())
+
+
+def hall_update(before: dict[str, Any] | None, hall: dict[str, Any]) -> dict[str, Any] | None:
+    """What the phones need to go from the lists `before` to `hall`: the lists as ids, the
+    questions they had not been sent (or that changed other than in upvotes) in full, and the
+    new upvote counts of the others. None if nothing changed."""
+    old = {q["id"]: q for q in listed(before)} if before else {}
+    changed, upvotes = [], []
+    for question in listed(hall):
+        previous = old.get(question["id"])
+        if previous is None or {**previous, "upvotes": 0} != {**question, "upvotes": 0}:
+            changed.append(question)
+        elif previous["upvotes"] != question["upvotes"]:
+            upvotes.append([question["id"], question["upvotes"]])
+    update = {**_outline(hall), "changed": changed, "upvotes": upvotes}
+    if before is not None and not changed and not upvotes and _outline(before) == _outline(hall):
+        return None
+    return update
+
+
+def _outline(hall: dict[str, Any]) -> dict[str, Any]:
+    """The hall's lists as ids, with the settings and the number of questions."""
+    return {
+        "settings": hall["settings"],
+        "total": hall["total"],
+        "on_screen": hall["on_screen"]["id"] if hall["on_screen"] else None,
+        "popular": [q["id"] for q in hall["popular"]],
+        "newest": [q["id"] for q in hall["newest"]],
+    }

@@ -17,11 +17,13 @@ export function questionBody(question, extra = []) {
   return [meta, text];
 }
 
-/** Ask the server for this connection's view of the questions (after every connect). */
+/** Ask the server for this connection's view of the questions (after every connect);
+ * returns the function that asks again. */
 export function syncQuestions(socket, onQuestions) {
   const ask = () => socket.timeout(8000).emit("questions_sync", {}, (err, reply) => {
     if (!err && reply?.ok) onQuestions(reply.questions);
   });
   socket.on("connect", ask);
   if (socket.connected) ask();
+  return ask;
 }

@@ -16,7 +16,8 @@ const formStatus = document.getElementById("qa-form-status");
 const announce = document.getElementById("qa-announce");
 const MAX = 300;
 
-let hall = null; // the hall's lists, as the server last sent them
+let hall = null; // the hall's lists: {settings, total, on_screen, popular, newest} of questions
+const known = new Map(); // question id -> the question, as last sent
 let mine = []; // this phone's own questions
 const upvoted = new Set();
 let sort = "popular";
@@ -24,18 +25,37 @@ let phase = null;
 let sending = false;
 const TAB_KEY = `qa-tab-${app.dataset.code}`;
 
-syncQuestions(socket, (questions) => {
+const resync = syncQuestions(socket, (questions) => {
+  for (const question of [...questions.popular, ...questions.newest, questions.on_screen]) {
+    if (question) known.set(question.id, question);
+  }
   hall = questions;
   mine = questions.mine;
   upvoted.clear();
   for (const id of questions.upvoted) upvoted.add(id);
   render();
 });
-socket.on("questions", (next) => {
+// The hall's update names the lists by id and sends only new or changed questions in full.
+socket.on("questions", (update) => {
+  for (const question of update.changed) known.set(question.id, question);
+  for (const [id, upvotes] of update.upvotes) {
+    if (known.has(id)) known.get(id).upvotes = upvotes;
+  }
+  const ids = [...update.popular, ...update.newest, ...(update.on_screen ? [update.on_screen] : [])];
+  if (ids.some((id) => !known.has(id))) {
+    resync(); // missed an update (e.g. while reconnecting): ask for everything
+    return;
+  }
   const before = hall?.on_screen?.id;
-  hall = next;
-  if (next.on_screen && next.on_screen.id !== before) {
-    say(format("qa_announce_on_screen", { n: next.on_screen.number }));
+  hall = {
+    settings: update.settings,
+    total: update.total,
+    on_screen: update.on_screen ? known.get(update.on_screen) : null,
+    popular: update.popular.map((id) => known.get(id)),
+    newest: update.newest.map((id) => known.get(id)),
+  };
+  if (hall.on_screen && hall.on_screen.id !== before) {
+    say(format("qa_announce_on_screen", { n: hall.on_screen.number }));
   }
   render();
 });
@@ -120,9 +140,7 @@ function upvote(question) {
     if (reply.up) upvoted.add(reply.question);
     else upvoted.delete(reply.question);
     // The server's count, at once for this phone; the hall's list follows within a second.
-    for (const list of [hall?.popular, hall?.newest, [hall?.on_screen]]) {
-      for (const item of list ?? []) if (item && item.id === reply.question) item.upvotes = reply.upvotes;
-    }
+    if (known.has(reply.question)) known.get(reply.question).upvotes = reply.upvotes;
     render();
   });
 }
