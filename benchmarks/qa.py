@@ -52,14 +52,21 @@ def question_text(index: int, rng: random.Random) -> str:
     return f"Vraag {index}: hoe zit het met {words}{held}?"
 
 
-def check_upvotes(acked: set[tuple[str, int]], stored: list[tuple[str, int]]) -> dict[str, int]:
+def check_upvotes(
+    acked: set[tuple[str, int]],
+    stored: list[tuple[str, int]],
+    unsure: set[tuple[str, int]] | None = None,
+) -> dict[str, int]:
     """Compare acked upvotes (participant digest, question id) with the rows in the database:
-    each acked one must be there exactly once, and nothing else."""
+    each acked one must be there exactly once, and nothing else but upvotes whose phone was
+    told "busy, try again" or got no answer (`unsure`: they may or may not be stored)."""
     counted = collections.Counter(stored)
+    unsure = unsure or set()
     return {
         "upvotes_missing": sum(1 for pair in acked if counted[pair] == 0),
         "upvotes_duplicated": sum(n - 1 for n in counted.values() if n > 1),
-        "upvotes_unexpected": sum(1 for pair in counted if pair not in acked),
+        "upvotes_unexpected": sum(1 for p in counted if p not in acked and p not in unsure),
+        "upvotes_stored_unacked": sum(1 for p in counted if p in unsure and p not in acked),
     }
 
 
@@ -95,6 +102,7 @@ class Phones:
         self.ask_ms: list[float] = []
         self.upvote_ms: list[float] = []
         self.acked: list[tuple[str, int]] = []
+        self.unsure: list[tuple[str, int]] = []  # sent, answered "busy" or not at all
         self.errors: collections.Counter[str] = collections.Counter()
         self.messages = 0
         self.bytes = 0
@@ -191,6 +199,7 @@ class Phones:
             reply = await client.call("question_upvote", {"question": question}, timeout=60)
         except Exception as error:
             self.errors[f"upvote: {load.error_name(error)}"] += 1
+            self.unsure.append((self.tokens[phone], question))
             return
         if reply.get("ok"):
             self.upvote_ms.append((time.perf_counter() - sent) * 1000)
@@ -198,6 +207,8 @@ class Phones:
             self.last_ack = max(self.last_ack, time.time())
         else:
             self.errors[f"upvote: {reply.get('error')}"] += 1
+            if reply.get("error") in ("busy", "storage_error"):
+                self.unsure.append((self.tokens[phone], question))
 
 
 async def run_worker(config: dict[str, Any], ready: Any, go: Any, start: Any, out: Any) -> None:
@@ -234,6 +245,7 @@ async def run_worker(config: dict[str, Any], ready: Any, go: Any, start: Any, ou
             "ask_ms": phones.ask_ms,
             "upvote_ms": phones.upvote_ms,
             "acked": phones.acked,
+            "unsure": phones.unsure,
             "errors": dict(phones.errors),
             "messages": phones.messages,
             "bytes": phones.bytes,
@@ -425,7 +437,12 @@ def summarize(run: dict[str, Any], servers: load.Servers, result: dict[str, Any]
         for report in reports
         for token, question in report["acked"]
     }
-    result.update(check_upvotes(acked, [(digest, question) for digest, question in stored]))
+    unsure = {
+        (load.token_digest(event_id, token), question)
+        for report in reports
+        for token, question in report["unsure"]
+    }
+    result.update(check_upvotes(acked, [(d, q) for d, q in stored], unsure))
     result["upvotes_in_database"] = len(stored)
     result["questions_in_database"] = load.query(
         url, "SELECT count(*) FROM questions WHERE event_id = ?", event_id

@@ -18,9 +18,15 @@ def test_every_acked_upvote_must_be_stored_exactly_once():
         "upvotes_missing": 0,
         "upvotes_duplicated": 0,
         "upvotes_unexpected": 0,
+        "upvotes_stored_unacked": 0,
     }
-    found = qa.check_upvotes(acked, [("a", 1), ("a", 1), ("c", 2)])
-    assert found == {"upvotes_missing": 2, "upvotes_duplicated": 1, "upvotes_unexpected": 1}
+    found = qa.check_upvotes(acked, [("a", 1), ("a", 1), ("c", 2), ("d", 1)], {("d", 1)})
+    assert found == {
+        "upvotes_missing": 2,
+        "upvotes_duplicated": 1,
+        "upvotes_unexpected": 1,
+        "upvotes_stored_unacked": 1,
+    }
 
 
 def test_the_projector_is_right_from_the_first_of_its_last_right_messages():

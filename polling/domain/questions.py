@@ -241,6 +241,8 @@ def ask(
     text_: Any,
     name: Any = None,
     panel_member: Any = None,
+    *,
+    attempts: int = 5,
 ) -> Question:
     """Ask a question and commit it; raise QuestionError if the rules refuse it.
 
@@ -284,7 +286,7 @@ def ask(
         default=(0.0, None),
     )
     now = utcnow()
-    for _attempt in range(5):
+    for attempt in range(attempts):
         number = (
             session.scalar(select(func.max(Question.number)).where(Question.event_id == event_id))
             or 0
@@ -309,6 +311,8 @@ def ask(
             return question
         except IntegrityError:
             # Another question took this number at the same moment: take the next one.
+            if attempt + 1 == attempts:
+                raise
             session.rollback()
     raise QuestionError("busy", "The server is busy; please try again.")
 
@@ -625,6 +629,44 @@ def popularity(question: Question, counts: dict[int, int]) -> tuple[int, Any, in
     return (-counts.get(question.id, 0), question.asked_at, question.id)
 
 
+def question_view(event: Event, question: Question, upvotes: int) -> dict[str, Any]:
+    """A question as every screen shows it (texts are text; the pages never parse them)."""
+    member = None
+    if question.panel_member is not None and question.panel_member < len(event.panel):
+        member = event.panel[question.panel_member]["name"]
+    return {
+        "id": question.id,
+        "number": question.number,
+        "text": question.text,
+        "name": question.name,
+        "panel_member": member,
+        "state": question.state,
+        "upvotes": upvotes,
+        "asked_at": question.asked_at.isoformat(),
+    }
+
+
+def ask_in_batch(
+    connection: Connection,
+    event_id: int,
+    participant_id: int,
+    text_: Any,
+    name: Any = None,
+    panel_member: Any = None,
+) -> dict[str, Any]:
+    """`ask` inside the vote writer's transaction (committed with its batch, on its thread,
+    so no disk flush blocks the event loop); returns the question as its asker sees it."""
+    with Session(
+        bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False
+    ) as session:
+        # A clash of numbers (another process asked at the same moment) must fail the whole
+        # batch, which the writer then writes job by job: no retry inside the batch.
+        question = ask(session, event_id, participant_id, text_, name, panel_member, attempts=1)
+        event = session.get(Event, event_id)
+        assert event is not None
+        return question_view(event, question, 0)
+
+
 @dataclass
 class Board:
     """Every question of an event with its upvotes, read once; each screen's list is cut
@@ -636,24 +678,15 @@ class Board:
     counts: dict[int, int]
     muted: set[int]
 
+    def __post_init__(self) -> None:
+        self.by_id = {question.id: question for question in self.questions}
+
     def view(self, question: Question, *, moderator: bool = False) -> dict[str, Any]:
         """A question as a screen shows it (texts are text; the pages never parse them)."""
-        member = None
-        if question.panel_member is not None and question.panel_member < len(self.event.panel):
-            member = self.event.panel[question.panel_member]["name"]
-        view: dict[str, Any] = {
-            "id": question.id,
-            "number": question.number,
-            "text": question.text,
-            "name": question.name,
-            "panel_member": member,
-            "state": question.state,
-            "upvotes": self.counts.get(question.id, 0),
-            "asked_at": question.asked_at.isoformat(),
-        }
+        view = question_view(self.event, question, self.counts.get(question.id, 0))
         if moderator:
-            numbers = {q.id: q.number for q in self.questions}
-            similar = self._by_id(question.similar_to_id)
+            similar = self.by_id.get(question.similar_to_id)  # type: ignore[arg-type]
+            merged_into = self.by_id.get(question.merged_into_id)  # type: ignore[arg-type]
             view.update(
                 original_text=question.original_text,
                 held=question.held,
@@ -666,14 +699,9 @@ class Board:
                     and question.state not in (MERGED, DISMISSED)
                     else None
                 ),
-                merged_into=numbers.get(question.merged_into_id),
+                merged_into=merged_into.number if merged_into else None,
             )
         return view
-
-    def _by_id(self, question_id: int | None) -> Question | None:
-        if question_id is None:
-            return None
-        return next((q for q in self.questions if q.id == question_id), None)
 
     def popular(self, states: tuple[str, ...] = (VISIBLE,)) -> list[Question]:
         chosen = [q for q in self.questions if q.state in states]

@@ -78,18 +78,7 @@ def on_question_ask(data: Any = None) -> dict[str, Any]:
     if not _limits().questions_per_participant.allow(identity.participant_id):
         return error("rate_limited", "You asked several questions just now; wait a moment.")
     try:
-        with db.session() as db_session:
-            question = questions.ask(
-                db_session,
-                identity.event_id,
-                identity.participant_id,
-                fields["text"],
-                fields.get("name"),
-                fields.get("panel"),
-            )
-            board = questions.board(db_session, identity.event_id)
-            assert board is not None
-            view = next(q for q in board.own(identity.participant_id) if q["id"] == question.id)
+        view = _writer().ask(identity.event_id, identity.participant_id, fields)
     except VotingError as refused:
         return refusal(refused)
     _publisher().changed(identity.event_id)

@@ -74,6 +74,20 @@ class VoteWriter:
         VotingError (a QuestionError) if refused."""
         return self._submit(lambda c: questions.upvote(c, participant_id, question_id, up))
 
+    def ask(self, event_id: int, participant_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Ask a question; returns it as its asker sees it once committed, raises
+        VotingError (a QuestionError) if refused."""
+        return self._submit(
+            lambda c: questions.ask_in_batch(
+                c,
+                event_id,
+                participant_id,
+                fields.get("text"),
+                fields.get("name"),
+                fields.get("panel"),
+            )
+        )
+
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""
         return self._submit(lambda c: voting.join(c, event_id, token))
