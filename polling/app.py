@@ -48,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     # Socket handlers must be registered before the first init_app: Flask-SocketIO keeps
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime
-    from polling.web import organiser, pages, results_page
+    from polling.web import organiser, pages, questions_page, results_page
 
     app.session_interface = SessionInterface()
     db.init_app(app, check_schema=check_schema)
@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     pages.init_app(app)
     results_page.init_app(app)
     organiser.init_app(app)
+    questions_page.init_app(app)
     realtime.init_app(app)
     return app
 

@@ -1,13 +1,10 @@
 // The phone's Vragen tab: ask a question, see your own (pending ones too), support others',
-// sort Populair / Nieuw. Never hides an open vote: a banner leads back to it.
+// sort Populair / Nieuw. Loaded by questions-tabs.js when the tab is first opened.
 import { element, format, strings } from "./common.js";
 import { questionBody } from "./questions-common.js";
 import { syncQuestions } from "./questions-common.js";
 import { socket } from "./vote.js";
 
-const app = document.getElementById("app");
-const tabs = document.getElementById("qa-tabs");
-const panel = document.getElementById("qa-panel");
 const form = document.getElementById("qa-form");
 const textField = document.getElementById("qa-text");
 const nameField = document.getElementById("qa-name");
@@ -21,9 +18,7 @@ const known = new Map(); // question id -> the question, as last sent
 let mine = []; // this phone's own questions
 const upvoted = new Set();
 let sort = "popular";
-let phase = null;
 let sending = false;
-const TAB_KEY = `qa-tab-${app.dataset.code}`;
 
 const resync = syncQuestions(socket, (questions) => {
   for (const question of [...questions.popular, ...questions.newest, questions.on_screen]) {
@@ -69,25 +64,11 @@ socket.on("questions_mine", ({ mine: next }) => {
   mine = next;
   render();
 });
-socket.on("state", (state) => {
-  phase = state.phase;
-  renderTabs();
-});
 
 function say(text) {
   announce.textContent = text;
 }
 
-function setTab(tab) {
-  app.dataset.tab = tab;
-  sessionStorage.setItem(TAB_KEY, tab);
-  renderTabs();
-}
-
-for (const button of tabs.querySelectorAll("[data-tab]")) {
-  button.addEventListener("click", () => setTab(button.dataset.tab));
-}
-document.getElementById("qa-back-to-vote").addEventListener("click", () => setTab("vote"));
 for (const button of document.querySelectorAll("[data-sort]")) {
   button.addEventListener("click", () => {
     sort = button.dataset.sort;
@@ -152,21 +133,6 @@ function renderCount() {
   counter.classList.toggle("over", n > MAX);
 }
 
-function renderTabs() {
-  const mode = hall?.settings.mode ?? "off";
-  tabs.hidden = mode === "off";
-  const tab = mode === "off" ? "vote" : app.dataset.tab ?? "vote";
-  app.dataset.tab = tab;
-  for (const button of tabs.querySelectorAll("[data-tab]")) {
-    button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
-  }
-  panel.hidden = tab !== "questions";
-  // An open vote is never hidden: on the Vragen tab a banner leads straight back to it.
-  const voteOpen = phase === "open";
-  document.getElementById("qa-vote-banner").hidden = !(voteOpen && tab === "questions");
-  document.getElementById("qa-vote-dot").hidden = !voteOpen;
-}
-
 function questionItem(question, { own = false } = {}) {
   const item = element("li", "qa-item");
   const extra = [];
@@ -192,7 +158,6 @@ function questionItem(question, { own = false } = {}) {
 }
 
 function render() {
-  renderTabs();
   if (!hall) return;
   const { mode, names } = hall.settings;
   const notes = { closed: "qa_closed", upvotes: "qa_upvotes_only", off: "qa_off" };
@@ -225,6 +190,4 @@ function render() {
   document.getElementById("qa-empty").hidden = list.length > 0 || Boolean(onScreen);
 }
 
-app.dataset.tab = sessionStorage.getItem(TAB_KEY) ?? "vote";
 renderCount();
-renderTabs();
