@@ -236,14 +236,14 @@ def event_list(as_json: bool) -> None:
     type=click.Choice(["csv", "json", "xlsx"]),
     default="csv",
     show_default=True,
-    help="xlsx: a workbook with the sheets summary, votes, shift and event.",
+    help="xlsx: a workbook with the sheets summary, votes, shift, questions and event.",
 )
 @click.option(
     "--table",
-    type=click.Choice(["summary", "votes"]),
+    type=click.Choice(["summary", "votes", "questions"]),
     default="summary",
     show_default=True,
-    help="CSV only: results per option, or every vote.",
+    help="CSV only: results per option, every vote, or the audience's questions.",
 )
 @click.option(
     "-o",

@@ -76,3 +76,19 @@ def test_purge_removes_the_askers_and_names_and_keeps_the_questions(app, clients
     rows = list(csv.DictReader(io.StringIO(download(app, clients.event, "questions.csv").text)))
     # The upvotes were per phone: they go with the phones, and their count is kept.
     assert [r["upvotes"] for r in rows] == ["1", "0"]
+
+
+def test_polling_export_writes_the_questions_table(app, clients, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from polling.cli import cli
+
+    run_questions(clients)
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("POLLING_INSTANCE_PATH", app.instance_path)
+    result = CliRunner().invoke(
+        cli, ["export", clients.event.code, "--format", "csv", "--table", "questions"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["question"] for r in rows] == ["Wat kost AI?", '=HYPERLINK("x")']
