@@ -280,6 +280,7 @@ class Moderator:
         self.handled: set[int] = set()
         self.approved = 0
         self.shown = 0
+        self.errors: collections.Counter[str] = collections.Counter()
         client.on("questions_moderator", self.on_board)
 
     def on_board(self, board: dict[str, Any]) -> None:
@@ -292,17 +293,26 @@ class Moderator:
         next_at = time.time() + self.next_every
         while time.time() < until:
             if self.waiting:
-                reply = await self.client.call(
-                    "question_moderate",
-                    {"question": self.waiting.pop(0), "action": "approve"},
-                    timeout=30,
+                reply = await self.call(
+                    "question_moderate", {"question": self.waiting.pop(0), "action": "approve"}
                 )
                 self.approved += bool(reply.get("ok"))
             if time.time() >= next_at:
                 next_at += self.next_every
-                reply = await self.client.call("question_next", {}, timeout=30)
+                reply = await self.call("question_next", {})
                 self.shown += reply.get("number") is not None
             await asyncio.sleep(0.4)  # under the moderator's limit of 3 requests a second
+
+    async def call(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A moderator request; a slow or failed one is counted, and the moderator goes on."""
+        try:
+            reply = await self.client.call(event, payload, timeout=30)
+        except Exception as error:
+            self.errors[f"{event}: {load.error_name(error)}"] += 1
+            return {}
+        if not reply.get("ok"):
+            self.errors[f"{event}: {reply.get('error')}"] += 1
+        return reply
 
 
 async def coordinate(args: argparse.Namespace, servers: load.Servers, result: dict) -> dict:
@@ -390,6 +400,7 @@ async def coordinate(args: argparse.Namespace, servers: load.Servers, result: di
             "screens": screens,
             "approved": boss.approved,
             "shown": boss.shown,
+            "moderator_errors": dict(boss.errors),
         }
     finally:
         for worker in workers:
@@ -418,6 +429,7 @@ def summarize(run: dict[str, Any], servers: load.Servers, result: dict[str, Any]
     result["upvotes_without_target"] = sum(report["no_target"] for report in reports)
     result["moderator_approved"] = run["approved"]
     result["moderator_put_on_screen"] = run["shown"]
+    result["moderator_errors"] = run["moderator_errors"]
     phones, seconds = max(result["connected"], 1), max(run["elapsed"], 1e-9)
     messages = sum(report["messages"] for report in reports)
     result["messages_per_phone_per_s"] = round(messages / phones / seconds, 3)

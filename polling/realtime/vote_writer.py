@@ -60,8 +60,9 @@ class VoteWriter:
         # Guards `pending` between handlers and the writer (a green lock under eventlet).
         self.lock = threading.Lock()
         self.started = False
-        # When the last vote came in: the server collects garbage once votes are quiet.
-        # (Joins do not count: a hall filling up is the time to freeze connected phones.)
+        # When the last vote (or question, or upvote) came in: the server collects garbage
+        # once they are quiet. (Joins do not count: a hall filling up is the time to freeze
+        # connected phones.)
         self.last_vote = time.monotonic()
 
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
@@ -72,11 +73,13 @@ class VoteWriter:
     def upvote(self, participant_id: int, question_id: int, up: bool) -> int:
         """Upvote a question or withdraw it; returns its upvotes once committed, raises
         VotingError (a QuestionError) if refused."""
+        self.last_vote = time.monotonic()
         return self._submit(lambda c: questions.upvote(c, participant_id, question_id, up))
 
     def ask(self, event_id: int, participant_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         """Ask a question; returns it as its asker sees it once committed, raises
         VotingError (a QuestionError) if refused."""
+        self.last_vote = time.monotonic()
         return self._submit(
             lambda c: questions.ask_in_batch(
                 c,
