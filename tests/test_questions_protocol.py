@@ -169,3 +169,14 @@ def test_an_acked_upvote_is_one_row(clients):
         assert session.scalar(select(func.count()).select_from(QuestionVote)) == 1
     reply = voter.emit("question_upvote", {"question": question["id"], "up": False}, callback=True)
     assert reply["upvotes"] == 0
+
+
+def test_only_phones_that_opened_the_questions_get_the_lists_but_all_hear_the_mode(clients):
+    moderator, reader, voter = clients.moderator(), clients.phone(), clients.phone()
+    sync(reader)
+    moderator.emit("question_settings", {"premoderation": False}, callback=True)
+    voter.get_received()
+    ask(reader, "Een vraag voor wie meeleest")
+    assert received(reader, "questions") and not received(voter, "questions")
+    moderator.emit("question_settings", {"mode": "off"}, callback=True)
+    assert received(voter, "questions_mode") == [{"mode": "off"}]

@@ -9,6 +9,7 @@ event, and only when it changed; the moderator and the projector get their own s
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -24,11 +25,20 @@ from polling.realtime.handlers import TOO_FAST, Identity, _identity, _is_id, _li
 
 # How many questions of each list ("Populair", "Nieuw") every phone gets.
 LIST_SIZE = 20
+# Sending one message to 10,000 phones costs this server about a second of CPU: the hall's
+# update goes out no more often than its phones can be sent this many messages a second, so a
+# full hall gets one every few seconds and votes and acks keep their share of the CPU.
+PHONE_MESSAGES_PER_SECOND = 2500
 
 
 def participant_room(event_id: int, participant_id: int) -> str:
     """The room of one phone (all its tabs): where its own questions' changes go."""
     return f"event-{event_id}-participant-{participant_id}"
+
+
+def hall_room(event_id: int) -> str:
+    """The phones that opened the Vragen tab (sent questions_sync): only they get the lists."""
+    return f"event-{event_id}-questions"
 
 
 def refusal(refused: VotingError) -> dict[str, Any]:
@@ -53,6 +63,7 @@ def on_questions_sync(_data: Any = None) -> dict[str, Any]:
             return error("unknown_event", "This event no longer exists.")
         if identity.participant_id is not None:
             join_room(participant_room(identity.event_id, identity.participant_id))
+            join_room(hall_room(identity.event_id))
             payload = board.audience(LIST_SIZE)
             payload["mine"] = board.own(identity.participant_id)
             payload["upvoted"] = questions.own_upvotes(
@@ -179,9 +190,11 @@ def on_question_settings(data: Any = None) -> dict[str, Any]:
         return TOO_FAST
     try:
         with db.session() as db_session:
-            questions.change_settings(db_session, identity.event_id, data)
+            mode = questions.change_settings(db_session, identity.event_id, data).mode
     except VotingError as refused:
         return refusal(refused)
+    # Every phone shows the Vragen tab or not, also those that never opened it.
+    socketio.emit("questions_mode", {"mode": mode}, to=room(identity.event_id, AUDIENCE))
     _publisher().changed(identity.event_id, screens_now=True)
     return {"ok": True}
 
@@ -208,6 +221,7 @@ class QuestionPublisher:
         self.interval: float = app.config["QUESTION_INTERVAL"]
         self.pending: dict[int, set[int]] = {}
         self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's lists last sent
+        self.hall_due: dict[int, float] = {}  # event id -> when its next hall update may go
         self.running = False
 
     def changed(self, event_id: int, *question_ids: int, screens_now: bool = False) -> None:
@@ -229,6 +243,11 @@ class QuestionPublisher:
             due, self.pending = self.pending, {}
             for event_id, question_ids in due.items():
                 try:
+                    if time.monotonic() < self.hall_due.get(event_id, 0):
+                        # The hall's turn comes later: keep what changed for it.
+                        self.pending.setdefault(event_id, set()).update(question_ids)
+                        self.publish(event_id, set(), audience=False)
+                        continue
                     self.publish(event_id, question_ids)
                 except Exception:  # a failed tick must not stop later ones
                     self.app.logger.exception("publishing the questions of %s failed", event_id)
@@ -256,7 +275,10 @@ class QuestionPublisher:
         update = hall_update(self.sent.get(event_id), hall)
         if update is not None:
             self.sent[event_id] = hall
-            socketio.emit("questions", update, to=room(event_id, AUDIENCE))
+            socketio.emit("questions", update, to=hall_room(event_id))
+            phones = len(socketio.server.manager.rooms.get("/", {}).get(hall_room(event_id), ()))
+            pause = max(self.interval, phones / PHONE_MESSAGES_PER_SECOND)
+            self.hall_due[event_id] = time.monotonic() + pause
         shown = {json.dumps(q, sort_keys=True) for q in listed(hall)}
         for participant, mine in own.items():
             if any(json.dumps(q, sort_keys=True) not in shown for q in mine):

@@ -14,8 +14,8 @@ socket.on("state", (state) => {
   phase = state.phase;
   render();
 });
-socket.on("questions", (update) => {
-  mode = update.settings.mode;
+socket.on("questions_mode", (update) => {
+  mode = update.mode;
   render();
 });
 
