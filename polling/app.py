@@ -56,7 +56,14 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime
     from polling.realtime.closing import client_manager
-    from polling.web import operations, organiser, pages, results_page
+    from polling.web import (
+        compression,
+        operations,
+        organiser,
+        pages,
+        questions_page,
+        results_page,
+    )
 
     app.session_interface = SessionInterface()
     db.init_app(app, check_schema=check_schema)
@@ -72,9 +79,11 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     )
 
     pages.init_app(app)
+    compression.init_app(app)
     results_page.init_app(app)
     organiser.init_app(app)
     operations.init_app(app)
+    questions_page.init_app(app)
     realtime.init_app(app)
     return app
 

@@ -272,14 +272,14 @@ def event_list(as_json: bool) -> None:
     type=click.Choice(FORMATS),
     default="csv",
     show_default=True,
-    help="xlsx: a workbook with the sheets summary, votes, shift and event.",
+    help="xlsx: a workbook with the sheets summary, votes, shift, questions and event.",
 )
 @click.option(
     "--table",
     type=click.Choice(TABLES),
     default="summary",
     show_default=True,
-    help="CSV only: results per option, or every vote.",
+    help="CSV only: results per option, every vote, or the audience's questions.",
 )
 @click.option(
     "-o",

@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # How often (seconds) the server looks for rounds whose countdown ran out; 0: never by
     # itself (tests call Countdown.tick).
     "COUNTDOWN_INTERVAL": 0.25,
+    # The audience's question list reaches phones at most once per interval per event (the
+    # moderator and projector at once after a moderator action). 0: after every change (tests).
+    "QUESTION_INTERVAL": 1.0,
     # eventlet's WSGI server accepts only 1,024 connections unless told otherwise.
     "MAX_CONNECTIONS": 20000,
     # Handshakes waiting to join beyond which phones are told to come back later (see
@@ -78,6 +81,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_ASYNC_MODE": ("ASYNC_MODE", str),
     "POLLING_TALLY_INTERVAL": ("TALLY_INTERVAL", float),
     "POLLING_COUNTDOWN_INTERVAL": ("COUNTDOWN_INTERVAL", float),
+    "POLLING_QUESTION_INTERVAL": ("QUESTION_INTERVAL", float),
     "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
     "POLLING_ADMISSION_CAPACITY": ("ADMISSION_CAPACITY", int),
     "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),

@@ -64,6 +64,7 @@ def app_settings(tmp_path: Path) -> dict[str, object]:
         "ASYNC_MODE": "threading",
         "TALLY_INTERVAL": 0,
         "COUNTDOWN_INTERVAL": 0,
+        "QUESTION_INTERVAL": 0,
         "PUBLIC_URL": "http://polling.test",
     }
 

@@ -39,6 +39,9 @@ NEAR_LIMIT = 0.95
 MAX_PROBLEMS = 20
 # The countdown a deck may set as the moderator's default (`timer = 30`).
 TIMER_RANGE = (5, 3600)
+QA_MODES = ("off", "open", "upvotes", "closed")
+QA_NAMES = ("off", "optional", "required")
+MAX_BLOCKLIST = 200
 
 DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
     {"key": "agree", "label": {"nl": "Eens", "en": "Agree"}},
@@ -78,6 +81,9 @@ PROBLEMS = {
     "audience": "must be a whole number from 1 to {most}",
     "boolean": "must be true or false",
     "cap_needs_audience": "needs audience, the number of phones expected",
+    "one_of": "must be one of {allowed}",
+    "blocklist": "must be a list of at most {most} words",
+    "blocklist_word": "must be a word of 1 to 60 characters",
 }
 
 
@@ -188,6 +194,16 @@ class PanelMember:
 
 
 @dataclass(frozen=True)
+class DeckQA:
+    """The [qa] table: how the audience's questions start (the moderator can switch live)."""
+
+    mode: str = "open"
+    names: str = "optional"
+    premoderation: bool = True  # default on: a healthcare audience, on a projector
+    blocklist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Deck:
     """A validated deck."""
 
@@ -200,6 +216,7 @@ class Deck:
     # How many phones are expected; with audience_cap, joins beyond it are refused.
     audience: int | None = None
     audience_cap: bool = False
+    qa: DeckQA = DeckQA()
 
 
 def list_decks(directory: str | Path) -> list[Path]:
@@ -311,6 +328,7 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
         "timer",
         "audience",
         "audience_cap",
+        "qa",
     }
     problems.check(_check_fields, data, allowed, source, "")
     language = data.get("language")
@@ -347,6 +365,7 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
             statements.append(statement)
     panel = problems.check(_panel, data.get("panel"), language, source, default=())
     audience, audience_cap = problems.check(_audience, data, source, default=(None, False))
+    qa = problems.check(_qa, data.get("qa"), source, default=DeckQA())
     problems.raise_any()
     return Deck(
         name=name,
@@ -357,6 +376,33 @@ def parse_deck(data: dict[str, Any], *, source: str, name: str) -> Deck:
         timer=timer,
         audience=audience,
         audience_cap=audience_cap,
+        qa=qa,
+    )
+
+
+def _qa(raw: Any, source: str) -> DeckQA:
+    if raw is None:
+        return DeckQA()
+    if not isinstance(raw, dict):
+        raise DeckError(source, "qa", "table")
+    _check_fields(raw, {"mode", "names", "premoderation", "blocklist"}, source, "qa")
+    for field, allowed in (("mode", QA_MODES), ("names", QA_NAMES)):
+        if field in raw and raw[field] not in allowed:
+            raise DeckError(source, f"qa.{field}", "one_of", allowed=", ".join(allowed))
+    premoderation = raw.get("premoderation", True)
+    if not isinstance(premoderation, bool):
+        raise DeckError(source, "qa.premoderation", "boolean")
+    words = raw.get("blocklist", [])
+    if not isinstance(words, list) or len(words) > MAX_BLOCKLIST:
+        raise DeckError(source, "qa.blocklist", "blocklist", most=MAX_BLOCKLIST)
+    for index, word in enumerate(words, start=1):
+        if not isinstance(word, str) or not word.strip() or len(word) > 60:
+            raise DeckError(source, f"qa.blocklist[{index}]", "blocklist_word")
+    return DeckQA(
+        mode=raw.get("mode", "open"),
+        names=raw.get("names", "optional"),
+        premoderation=premoderation,
+        blocklist=tuple(" ".join(word.split()) for word in words),
     )
 
 

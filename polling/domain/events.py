@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from polling.domain import questions
 from polling.domain.decks import Deck
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 from polling.domain.roles import MODERATOR, PRESENTER
@@ -53,6 +54,8 @@ def create_event(
         ]
         event.statements.append(statement)
     session.add(event)
+    session.flush()
+    questions.create_settings(session, event.id, deck.qa)
     session.commit()
     return event
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -84,6 +84,16 @@ class Limits:
     failed_keys_per_event: RateLimit
     # Tries of the organiser password, for the whole process: 10, then one per 6 s.
     organiser_logins: RateLimit
+    # Questions: a person asks one or two in a panel; a script asks one a millisecond. Three
+    # at once, then one every 20 s (so at most 5 a minute); the event's own cap is
+    # polling.domain.questions.MAX_QUESTIONS_PER_EVENT (1,000).
+    questions_per_participant: RateLimit = field(
+        default_factory=lambda: RateLimit(burst=3, per_second=1 / 20)
+    )
+    # Upvotes: a thumb scrolling a list taps a few a second at most.
+    upvotes_per_participant: RateLimit = field(
+        default_factory=lambda: RateLimit(burst=10, per_second=3)
+    )
 
     def refusals(self) -> dict[str, int]:
         """Requests refused so far, per limit."""

@@ -232,3 +232,7 @@ class EndedLogin(Base):
 
     login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# The audience's questions have their own module; imported here so every table is known.
+from polling.domain import question_models  # noqa: E402, F401

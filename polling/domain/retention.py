@@ -4,7 +4,8 @@ Healthcare organisers must be able to say how long data is kept. The raw votes (
 pseudonym, chose what and when) and the participants' cookie digests are what could ever be
 linked to a person; the counts per round and option are what the report needs. So a purge
 first writes each round's counts to `round_archives`, then deletes the rest, in one
-transaction.
+transaction. The audience's questions keep their text and upvote count; who asked, the name
+they typed and who upvoted go.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from polling.domain import questions
 from polling.domain.counts import participants, round_participants, vote_counts
 from polling.domain.models import Event, Participant, Round, RoundArchive, Statement, Vote, utcnow
+from polling.domain.question_models import Question
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Purged:
     rounds_archived: int
     votes_deleted: int
     participants_deleted: int
+    questions_anonymised: int = 0
 
 
 def purge(
@@ -58,7 +62,9 @@ def _last_activity(session: Session, event: Event) -> datetime:
         .join(Statement, Round.statement_id == Statement.id)
         .where(Statement.event_id == event.id)
     ).one()
-    return max(moment for moment in (event.created_at, *latest) if moment is not None)
+    asked = session.scalar(select(func.max(Question.asked_at)).where(Question.event_id == event.id))
+    moments = (event.created_at, *latest, asked)
+    return max(moment for moment in moments if moment is not None)
 
 
 def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
@@ -80,8 +86,11 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
         select(func.count()).select_from(Vote).where(Vote.round_id.in_(round_ids))
     )
     joined = participants(session, event.id)
+    questions_anonymised = 0
     if not dry_run:
         session.flush()
+        # Questions keep their text and upvote count; their askers' names and phones go.
+        questions_anonymised = questions.anonymise(session, event.id)
         session.execute(delete(Vote).where(Vote.round_id.in_(round_ids)))
         session.execute(delete(Participant).where(Participant.event_id == event.id))
     return Purged(
@@ -89,6 +98,7 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
         rounds_archived=archived,
         votes_deleted=votes or 0,
         participants_deleted=joined,
+        questions_anonymised=questions_anonymised,
     )
 
 

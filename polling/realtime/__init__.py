@@ -7,7 +7,10 @@ from flask import Flask
 from polling import db, socketio
 from polling.domain.limits import default_limits
 from polling.metrics import Metrics
-from polling.realtime import handlers  # noqa: F401 - registers the Socket.IO handlers
+from polling.realtime import (
+    handlers,  # noqa: F401 - registers the Socket.IO handlers
+    questions,  # registers the questions' handlers too
+)
 from polling.realtime.admission import Admission
 from polling.realtime.broadcast import TallyPublisher, event_deleted
 from polling.realtime.countdown import Countdown
@@ -19,10 +22,11 @@ __all__ = ["event_deleted", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its tally publisher, countdown, vote writer, flood guard and
+    """Give the app its tally and question publishers, countdown, vote writer, flood guard and
     admission control (one of each per process)."""
     app.extensions["polling_metrics"] = metrics = Metrics()
     app.extensions["polling_tallies"] = TallyPublisher(app)
+    app.extensions["polling_questions"] = questions.QuestionPublisher(app)
     app.extensions["polling_countdown"] = Countdown(app)
     app.extensions["polling_limits"] = default_limits()
     app.extensions["polling_flood"] = flood = FloodGuard(

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from polling.domain import voting
+from polling.domain import questions, voting
 from polling.domain.errors import Refused, WriteFailed
 from polling.metrics import Metrics
 
@@ -63,8 +63,9 @@ class VoteWriter:
         # Guards `pending` between handlers and the writer (a green lock under eventlet).
         self.lock = threading.Lock()
         self.started = False
-        # When the last vote came in: the server collects garbage once votes are quiet.
-        # (Joins do not count: a hall filling up is the time to freeze connected phones.)
+        # When the last vote (or question, or upvote) came in: the server collects garbage
+        # once they are quiet. (Joins do not count: a hall filling up is the time to freeze
+        # connected phones.)
         self.last_vote = time.monotonic()
 
     def cast_vote(self, participant_id: int, round_id: int, choice: str) -> None:
@@ -72,6 +73,29 @@ class VoteWriter:
         WriteFailed if it could not be saved."""
         self.last_vote = time.monotonic()
         self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice), is_vote=True)
+
+    def upvote(self, participant_id: int, question_id: int, up: bool) -> int:
+        """Upvote a question or withdraw it; returns its upvotes once committed, raises
+        VotingError (a QuestionError) if refused."""
+        self.last_vote = time.monotonic()
+        count: int = self._submit(lambda c: questions.upvote(c, participant_id, question_id, up))
+        return count
+
+    def ask(self, event_id: int, participant_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Ask a question; returns it as its asker sees it once committed, raises
+        VotingError (a QuestionError) if refused."""
+        self.last_vote = time.monotonic()
+        asked: dict[str, Any] = self._submit(
+            lambda c: questions.ask_in_batch(
+                c,
+                event_id,
+                participant_id,
+                fields.get("text"),
+                fields.get("name"),
+                fields.get("panel"),
+            )
+        )
+        return asked
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""

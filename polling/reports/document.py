@@ -20,6 +20,7 @@ from polling.domain.events import display_code
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 from polling.domain.retention import archived_counts
 from polling.domain.tally import make_tally
+from polling.reports.questions import question_rows
 from polling.reports.shift import ShiftResult, statement_shifts
 
 
@@ -97,6 +98,7 @@ class EventResults(TypedDict):
     event: EventInfo
     statements: list[StatementResult]
     votes: list[VoteRow]
+    questions: list[dict[str, Any]]  # see polling.reports.questions.question_rows
 
 
 def event_results(session: Session, event: Event, language: str | None = None) -> EventResults:
@@ -179,6 +181,7 @@ def event_results(session: Session, event: Event, language: str | None = None) -
         },
         "statements": statements,
         "votes": [row for _participant_id, row in rows],
+        "questions": question_rows(session, event),
     }
 
 

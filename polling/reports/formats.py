@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # only the type: the command line imports this module for FORMATS
     from polling.reports.document import EventResults
 
+from polling.reports.questions import QUESTION_COLUMNS, QUESTION_TIME_COLUMNS
+
 SUMMARY_COLUMNS = (
     "position",
     "statement_key",
@@ -45,12 +47,12 @@ SHIFT_COLUMNS = (
 FORMATS = ("csv", "json", "xlsx")
 # In the event's time zone: Excel shows them as dates, CSV as ISO text with the offset; JSON
 # keeps the document's UTC.
-TIME_COLUMNS = ("opened_at", "closed_at", "cast_at", "created_at")
+TIME_COLUMNS = ("opened_at", "closed_at", "cast_at", "created_at", *QUESTION_TIME_COLUMNS)
 # Excel reads a CSV as UTF-8 only when it starts with this mark; without it, "é" turns to "Ã©".
 BOM = "\ufeff"
 # The shift sheet's word for "did not vote in this round" (newly voted, dropped out).
 NO_VOTE = "(no vote)"
-TABLES = ("summary", "votes")
+TABLES = ("summary", "votes", "questions")
 
 
 def summary_rows(results: EventResults) -> list[dict[str, Any]]:
@@ -123,13 +125,14 @@ def shift_rows(results: EventResults, no_vote_label: str = NO_VOTE) -> list[dict
 
 
 def to_csv(results: EventResults, table: str = "summary", time_zone: tzinfo = UTC) -> str:
-    """The summary table, or every vote, as CSV for Excel: a byte order mark first, times in
-    `time_zone` as ISO 8601 with their offset. The header keeps the column keys (scripts)."""
-    columns, rows = (
-        (SUMMARY_COLUMNS, summary_rows(results))
-        if table == "summary"
-        else (VOTE_COLUMNS, vote_rows(results))
-    )
+    """The summary table, every vote, or the audience's questions, as CSV for Excel: a byte
+    order mark first, times in `time_zone` as ISO 8601 with their offset. The header keeps the
+    column keys (scripts)."""
+    columns, rows = {
+        "summary": (SUMMARY_COLUMNS, summary_rows(results)),
+        "votes": (VOTE_COLUMNS, vote_rows(results)),
+        "questions": (QUESTION_COLUMNS, results.get("questions", [])),
+    }[table]
     out = io.StringIO()
     out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
@@ -168,8 +171,8 @@ def to_xlsx(
     t: Mapping[str, str] | None = None,
     time_zone: tzinfo = UTC,
 ) -> bytes:
-    """A workbook with the sheets summary, votes, shift and event, for people who open results
-    in Excel or LibreOffice rather than in a script.
+    """A workbook with the sheets summary, votes, shift, questions and event, for people who
+    open results in Excel or LibreOffice rather than in a script.
 
     The headers are in the event's language (`t`, from polling.web.i18n; the keys without
     it), and name the time zone of the times; the sheet names stay, for macros and queries.
@@ -186,6 +189,7 @@ def to_xlsx(
         ("summary", SUMMARY_COLUMNS, summary_rows(results)),
         ("votes", VOTE_COLUMNS, vote_rows(results)),
         ("shift", SHIFT_COLUMNS, shift_rows(results, t.get("did_not_vote", NO_VOTE))),
+        ("questions", QUESTION_COLUMNS, results.get("questions", [])),
         ("event", ("field", "value"), event_rows),
     )
     offset = _offset(results, time_zone)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from polling.domain.decks import LANGUAGES, PROBLEMS
+from polling.web.i18n_questions import QUESTION_STRINGS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -455,6 +456,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+# The questions' strings live in their own module, beside the rest.
+for _language, _texts in QUESTION_STRINGS.items():
+    STRINGS[_language].update(_texts)
+
 
 # What can be wrong with a deck (polling.domain.decks.PROBLEMS), in Dutch; English is the
 # deck module's own.
@@ -486,6 +491,9 @@ DECK_PROBLEMS_NL = {
     "audience": "moet een heel getal van 1 tot {most} zijn",
     "boolean": "moet true of false zijn",
     "cap_needs_audience": "vraagt ook audience, het aantal verwachte telefoons",
+    "one_of": "moet een van deze zijn: {allowed}",
+    "blocklist": "moet een lijst van hoogstens {most} woorden zijn",
+    "blocklist_word": "moet een woord van 1 tot 60 tekens zijn",
     "facts_with_options": "naast {options} opties passen hoogstens {most} feiten op het scherm",
     "more": "en nog {count} problemen",
 }

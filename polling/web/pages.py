@@ -51,6 +51,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 DOWNLOADS = {
     "results.csv": ("csv", "summary", "text/csv"),
     "votes.csv": ("csv", "votes", "text/csv"),
+    "questions.csv": ("csv", "questions", "text/csv"),
     "results.json": ("json", "summary", "application/json"),
     "results.xlsx": (
         "xlsx",

@@ -45,6 +45,7 @@ def results_page(code: str) -> str:
         key=key,
         code_display=display_code(event.code),
         report=build_report(results, text),
+        questions=results["questions"],
     )
 
 

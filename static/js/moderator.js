@@ -13,7 +13,8 @@ const timer = document.getElementById("timer");
 let state = null;
 let online = false;
 
-const socket = connect({ code: app.dataset.code, role: "moderator", key: app.dataset.key }, {
+// Exported: the questions' script shares this page's connection.
+export const socket = connect({ code: app.dataset.code, role: "moderator", key: app.dataset.key }, {
   onState(next) {
     state = next;
     render();

@@ -15,7 +15,8 @@ let state = null;
 let canControl = false;
 let hintTimer = null;
 
-const socket = connect({ code: app.dataset.code, role: "presenter", key: app.dataset.key }, {
+// Exported: the questions' script shares this page's connection.
+export const socket = connect({ code: app.dataset.code, role: "presenter", key: app.dataset.key }, {
   onState(next) {
     if ("can_control" in next) {
       if (next.can_control && !canControl) showHint(6000);

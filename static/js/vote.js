@@ -17,7 +17,8 @@ let queued = null; // {round, choice} tapped while offline, sent once the connec
 let problem = "";
 const acknowledged = new Map(); // round id -> the choice the server confirmed
 
-const socket = connect({ code: app.dataset.code, role: "audience" }, {
+// Exported: the questions' script shares this page's connection.
+export const socket = connect({ code: app.dataset.code, role: "audience" }, {
   onState(next) {
     state = next;
     if (next.you && next.round) {

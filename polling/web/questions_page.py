@@ -1,0 +1,21 @@
+"""What the pages need of the audience's questions before their scripts connect."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from polling import db
+from polling.domain.question_models import QuestionSettings
+
+
+def qa_mode(event_id: int) -> str:
+    """The event's Q&A mode (off, open, upvotes, closed), so the phone shows the Vragen tab
+    at once, or not at all."""
+    with db.session() as db_session:
+        settings = db_session.get(QuestionSettings, event_id)
+        return settings.mode if settings is not None else "open"
+
+
+def init_app(app: Flask) -> None:
+    """Make `qa_mode` available to the templates."""
+    app.add_template_global(qa_mode)

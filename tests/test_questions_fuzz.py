@@ -1,0 +1,114 @@
+"""Hostile input on every questions event: random and malformed payloads get a clear refusal
+(or do what a valid request does), never a traceback, and the server keeps serving."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from polling import db
+from polling.domain.limits import Limits, RateLimit
+from polling.domain.question_models import Question, QuestionVote
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=400),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+payloads = json_values | st.fixed_dictionaries(
+    {},
+    optional={
+        "text": json_values | st.text(min_size=0, max_size=320),
+        "name": json_values,
+        "panel": json_values | st.integers(min_value=-2, max_value=6),
+        "question": json_values | st.integers(min_value=0, max_value=3),
+        "into": json_values | st.integers(min_value=0, max_value=3),
+        "up": json_values,
+        "action": json_values
+        | st.sampled_from(["approve", "dismiss", "on_screen", "hide", "restore", "mute", "edit"]),
+        "mode": json_values | st.sampled_from(["off", "open", "upvotes", "closed"]),
+        "names": json_values | st.sampled_from(["off", "optional", "required"]),
+        "premoderation": json_values,
+        "view": json_values | st.sampled_from(["statements", "questions"]),
+    },
+)
+PHONE_EVENTS = ["questions_sync", "question_ask", "question_upvote"]
+MODERATOR_EVENTS = ["question_moderate", "question_merge", "question_next", "question_settings"]
+FUZZ = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def count(model) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def is_refusal(reply) -> bool:
+    return (
+        isinstance(reply, dict)
+        and reply.get("ok") is False
+        and isinstance(reply.get("error"), str)
+        and isinstance(reply.get("message"), str)
+    )
+
+
+@pytest.fixture
+def connected(app, clients):
+    """A moderator and a phone, two approved questions, and limits out of the way."""
+    unlimited = RateLimit(burst=10**9, per_second=10**9)
+    app.extensions["polling_limits"] = Limits(*(unlimited,) * len(fields(Limits)))
+    moderator, phone, asker = clients.moderator(), clients.phone(), clients.phone()
+    for text in ("Een eerste vraag", "Een tweede vraag"):
+        reply = asker.emit("question_ask", {"text": text}, callback=True)
+        moderator.emit(
+            "question_moderate",
+            {"question": reply["question"]["id"], "action": "approve"},
+            callback=True,
+        )
+    return moderator, phone
+
+
+@FUZZ
+@given(payload=payloads, event=st.sampled_from(PHONE_EVENTS + MODERATOR_EVENTS))
+def test_random_payloads_from_a_phone(connected, payload, event):
+    moderator, phone = connected
+    questions_before, upvotes_before = count(Question), count(QuestionVote)
+    reply = phone.emit(event, payload, callback=True)
+    if event in MODERATOR_EVENTS:
+        assert reply["error"] == "forbidden"
+    assert is_refusal(reply) or reply["ok"] is True, reply
+    if not reply["ok"]:
+        assert (count(Question), count(QuestionVote)) == (questions_before, upvotes_before)
+    elif event == "question_ask":
+        assert 3 <= len(reply["question"]["text"]) <= 300
+        assert count(Question) == questions_before + 1
+    assert phone.emit("questions_sync", {}, callback=True)["ok"] is True
+    phone.get_received()
+    moderator.get_received()
+
+
+@FUZZ
+@given(payload=payloads, event=st.sampled_from([*MODERATOR_EVENTS, "questions_sync"]))
+def test_random_payloads_from_the_moderator(connected, payload, event):
+    moderator, phone = connected
+    before = count(Question)
+    reply = moderator.emit(event, payload, callback=True)
+    assert is_refusal(reply) or reply["ok"] is True, reply
+    assert count(Question) == before
+    board = moderator.emit("questions_sync", {}, callback=True)["questions"]
+    # Whatever happened, the rules hold: at most one question on screen, texts 3-300 long.
+    assert sum(q["state"] == "on_screen" for q in board["questions"]) <= 1
+    assert all(3 <= len(q["text"]) <= 300 for q in board["questions"])
+    phone.get_received()
+    moderator.get_received()
