@@ -122,6 +122,8 @@ class Phone:
         )
         self.sio.on("state", self.on_state)
         self.sio.on("disconnect", self.on_disconnect)
+        self.sio.on("connect_error", self.on_connect_error)
+        self.retry_after: float | None = None  # the server's "busy_retry" delay, if refused
         self.choice: str | None = None
         self.armed = False
         self.dropped = False  # lost its connection after arm
@@ -159,6 +161,13 @@ class Phone:
             you = data.get("you")
             self.back_choice = you.get("choice") if isinstance(you, dict) else None
 
+    async def on_connect_error(self, data: Any = None) -> None:
+        # A refusal's data comes as Socket.IO 5 sends it, {message, data}.
+        if isinstance(data, dict) and isinstance(data.get("data"), dict):
+            data = data["data"]
+        if isinstance(data, dict) and data.get("error") == "busy_retry":
+            self.retry_after = float(data.get("retry_after") or 5)
+
     async def on_disconnect(self, *_reason: Any) -> None:
         if self.armed:
             self.dropped = True
@@ -166,12 +175,18 @@ class Phone:
             self.reconnecting = asyncio.create_task(self.reconnect())
 
     async def reconnect(self) -> None:
-        """socket.io-client's Manager.reconnect: wait the back-off, try, repeat."""
+        """socket.io-client's Manager.reconnect: wait the back-off, try, repeat; after a
+        "busy_retry" refusal, the server's delay plus up to half of it, as common.js does."""
         attempt = 0
         try:
             while not self.closing:
-                await asyncio.sleep(browser_backoff(attempt, self.rng))
-                attempt += 1
+                if self.retry_after is not None:
+                    delay = self.retry_after * (1 + self.rng.random() / 2)
+                    self.retry_after, attempt = None, 0  # the handshake worked: back-off reset
+                else:
+                    delay = browser_backoff(attempt, self.rng)
+                    attempt += 1
+                await asyncio.sleep(delay)
                 self.attempts += 1
                 try:
                     async with asyncio.timeout(CONNECT_TIMEOUT):
@@ -184,7 +199,7 @@ class Phone:
                         )
                     return
                 except Exception as error:
-                    name = type(error).__name__
+                    name = "busy_retry" if self.retry_after else type(error).__name__
                     self.failures[name] = self.failures.get(name, 0) + 1
                     with contextlib.suppress(Exception):
                         async with asyncio.timeout(2):

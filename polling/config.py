@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "QUESTION_INTERVAL": 1.0,
     # eventlet's WSGI server accepts only 1,024 connections unless told otherwise.
     "MAX_CONNECTIONS": 20000,
+    # Handshakes waiting to join beyond which phones are told to come back later (see
+    # polling/realtime/admission.py); 0 turns admission control off.
+    "ADMISSION_CAPACITY": 1000,
     # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
     "MESSAGE_QUEUE": None,
     # The Redis channel the processes of one deployment share; two deployments on one Redis
@@ -80,6 +83,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_COUNTDOWN_INTERVAL": ("COUNTDOWN_INTERVAL", float),
     "POLLING_QUESTION_INTERVAL": ("QUESTION_INTERVAL", float),
     "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
+    "POLLING_ADMISSION_CAPACITY": ("ADMISSION_CAPACITY", int),
     "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),
     "POLLING_MESSAGE_CHANNEL": ("MESSAGE_CHANNEL", str),
     "POLLING_RESULTS_MODE": ("RESULTS_MODE", str),

@@ -17,6 +17,7 @@ from typing import NoReturn
 import pytest
 import requests
 import socketio as socketio_client
+import websocket
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
@@ -206,6 +207,17 @@ def phone(server: ServerProcess) -> Client:
     response.raise_for_status()
     cookie = response.cookies["polling"]
     return Client(server, {"code": server.code, "role": "audience"}, cookie)
+
+
+def handshake(server: ServerProcess, cookie: str | None = None) -> websocket.WebSocket:
+    """An Engine.IO session (over WebSocket) that has not joined the namespace (yet)."""
+    socket = websocket.create_connection(
+        f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+        cookie=f"polling={cookie}" if cookie else None,
+        timeout=WAIT,
+    )
+    assert socket.recv().startswith("0{")
+    return socket
 
 
 # ---------- the organiser area ----------

@@ -61,17 +61,23 @@ def token_digest(event_id: int, token: str) -> str:
     return hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
 
 
+def participant_of(connection: Connection | Session, event_id: int, token: str) -> int | None:
+    """The participant id of this phone in this event, or None if it never joined it."""
+    known: int | None = connection.execute(
+        select(Participant.id).where(
+            Participant.event_id == event_id,
+            Participant.token_digest == token_digest(event_id, token),
+        )
+    ).scalar()
+    return known
+
+
 def join(connection: Connection, event_id: int, token: str) -> int:
     """The participant id of this phone in this event, created on its first visit.
 
     Does not commit: the caller may group many joins and votes in one transaction.
     """
-    digest = token_digest(event_id, token)
-    known = connection.execute(
-        select(Participant.id).where(
-            Participant.event_id == event_id, Participant.token_digest == digest
-        )
-    ).scalar()
+    known = participant_of(connection, event_id, token)
     if known is not None:
         return known  # a phone coming back is never refused
     limit = connection.execute(
@@ -81,6 +87,7 @@ def join(connection: Connection, event_id: int, token: str) -> int:
         raise VotingError(
             "audience_full", f"This event is full: the organiser expects {limit} phones."
         )
+    digest = token_digest(event_id, token)
     insert = _dialect_insert(connection)(Participant).values(
         event_id=event_id, token_digest=digest, joined_at=utcnow()
     )

@@ -11,6 +11,7 @@ from polling.realtime import (
     handlers,  # noqa: F401 - registers the Socket.IO handlers
     questions,  # registers the questions' handlers too
 )
+from polling.realtime.admission import Admission
 from polling.realtime.broadcast import TallyPublisher, event_deleted
 from polling.realtime.countdown import Countdown
 from polling.realtime.flood import FloodGuard
@@ -21,14 +22,19 @@ __all__ = ["event_deleted", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its tally and question publishers, countdown, vote writer and flood guard
-    (one of each per process)."""
+    """Give the app its tally and question publishers, countdown, vote writer, flood guard and
+    admission control (one of each per process)."""
     app.extensions["polling_metrics"] = metrics = Metrics()
     app.extensions["polling_tallies"] = TallyPublisher(app)
     app.extensions["polling_questions"] = questions.QuestionPublisher(app)
     app.extensions["polling_countdown"] = Countdown(app)
     app.extensions["polling_limits"] = default_limits()
-    app.extensions["polling_flood"] = FloodGuard(socketio.server, app.config["MAX_CONNECTIONS"])
+    app.extensions["polling_flood"] = flood = FloodGuard(
+        socketio.server, app.config["MAX_CONNECTIONS"]
+    )
+    app.extensions["polling_admission"] = Admission(
+        app.config["ADMISSION_CAPACITY"], waiting=lambda: len(flood.waiting)
+    )
     app.extensions["polling_writer"] = VoteWriter(
         engine=db.dedicated_engine(),
         run_blocking=blocking_runner(app.config["ASYNC_MODE"]),

@@ -19,6 +19,7 @@ from polling.domain.errors import AccessRefused, Refused
 from polling.domain.limits import Limits
 from polling.domain.models import Event
 from polling.domain.roles import AUDIENCE, MODERATOR, ROLES, SCREENS
+from polling.realtime.admission import Admission, Busy
 from polling.realtime.broadcast import TallyPublisher, broadcast_state, room
 from polling.realtime.flood import FloodGuard
 from polling.realtime.vote_writer import VoteWriter
@@ -50,6 +51,10 @@ def on_connect(auth: Any = None) -> None:
     """Authenticate from `auth` ({code, role, key}) and the participant cookie."""
     try:
         identity = _authenticate(auth)
+    except Busy as busy:  # {ok, error: "busy_retry", message, retry_after}
+        raise ConnectionRefusedError(
+            busy.message, {**error(busy.code, busy.message), "retry_after": busy.retry_after}
+        ) from None
     except Refused as refused:
         # The client sees `message`, and `data` as {ok, error, message} like any refusal.
         raise ConnectionRefusedError(
@@ -166,6 +171,7 @@ def _authenticate(auth: Any) -> Identity:
             )
         if _flood().penalised(token) or not _limits().connects_per_participant.allow(token):
             raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
+        _admission().admit_phone(lambda: _is_participant(event.id, token))
         participant_id = _writer().join(event.id, token)
         return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
@@ -174,6 +180,11 @@ def _authenticate(auth: Any) -> Identity:
             raise AccessRefused("too_many_attempts", "Too many wrong keys; try later.")
         raise AccessRefused("bad_key", "This key does not give access to this event.")
     return Identity(event.id, event.code, role, can_control=key_role == MODERATOR)
+
+
+def _is_participant(event_id: int, token: str) -> bool:
+    with db.session() as db_session:
+        return voting.participant_of(db_session, event_id, token) is not None
 
 
 def _identity() -> Identity | None:
@@ -224,6 +235,11 @@ def _is_text(value: str) -> bool:
 def _limits() -> Limits:
     limits: Limits = current_app.extensions["polling_limits"]
     return limits
+
+
+def _admission() -> Admission:
+    admission: Admission = current_app.extensions["polling_admission"]
+    return admission
 
 
 def _flood() -> FloodGuard:

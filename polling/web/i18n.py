@@ -98,6 +98,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "finished_title": "Bedankt!",
         "finished_text": "Dat waren alle stellingen.",
         "offline": "Geen verbinding. Opnieuw verbinden…",
+        "busy_retry": "Even geduld… Het is erg druk; u wordt zo verbonden.",
         "error_voting_closed": "Het stemmen op deze stelling is gesloten.",
         "error_unknown_round": "Deze stelling is niet meer actueel.",
         # Every error code a phone can get (docs/protocol.md), so it never shows the server's
@@ -321,6 +322,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "finished_title": "Thank you!",
         "finished_text": "That was the last statement. Thanks for voting.",
         "offline": "No connection. Reconnecting…",
+        "busy_retry": "One moment… It is very busy; you will be connected shortly.",
         "error_voting_closed": "Voting on this statement is closed.",
         "error_unknown_round": "This statement is no longer current.",
         "error_unknown_option": "That choice is not one of this statement's. Reload the page.",

@@ -82,7 +82,11 @@ def metrics() -> Response:
         )
     body = exposition(
         current_app.extensions["polling_metrics"],
-        current_app.extensions["polling_limits"].refusals(),
+        # Phones told to come back later count as one more limit.
+        {
+            **current_app.extensions["polling_limits"].refusals(),
+            "admission": current_app.extensions["polling_admission"].refused,
+        },
         ROLES,
     )
     return Response(body, mimetype="text/plain; version=0.0.4; charset=utf-8")

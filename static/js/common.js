@@ -51,8 +51,19 @@ export function connect(auth, { onState, onTally, onPresence, onOnline, onRefuse
   socket.on("disconnect", () => onOnline(false));
   socket.on("connect_error", (err) => {
     onOnline(false);
-    // A refusal by the server (bad code or key) is final; network errors retry by themselves.
-    if (!socket.active && onRefused) onRefused(err.data ?? { error: "refused", message: err.message });
+    // Network errors retry by themselves; a refusal by the server (bad code or key) is final,
+    // except "busy_retry": the server is full for now and says when to come back.
+    if (socket.active) return;
+    const reason = err.data ?? { error: "refused", message: err.message };
+    if (reason.error === "busy_retry") {
+      document.getElementById("connection").textContent = format("busy_retry");
+      // The server's delay is random already; up to half of it again on top, so phones that
+      // were refused together do not come back together.
+      const seconds = Number(reason.retry_after) > 0 ? Number(reason.retry_after) : 5;
+      setTimeout(() => socket.connect(), seconds * 1000 * (1 + Math.random() / 2));
+    } else if (onRefused) {
+      onRefused(reason);
+    }
   });
   socket.on("state", onState);
   // The organiser deleted the event: the reloaded page says it does not exist.
@@ -79,7 +90,10 @@ export function connect(auth, { onState, onTally, onPresence, onOnline, onRefuse
 
 /** Show or hide the "no connection" banner. */
 export function showOnline(online) {
-  document.getElementById("connection").hidden = online;
+  const banner = document.getElementById("connection");
+  banner.hidden = online;
+  // Back online: the next loss of connection says so again, not "one moment".
+  if (online) banner.textContent = format("offline");
 }
 
 /**

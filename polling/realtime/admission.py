@@ -1,0 +1,89 @@
+"""Admission control: when more phones knock than the process can take, say "come back in N s".
+
+A phone's namespace connect costs the most of a join (the cookie's participant looked up or
+written, the state built). When a hall's Wi-Fi comes back, or a keynote scans the QR code,
+thousands arrive in the same second; answered one after another, the last ones wait until
+their handshake times out, and then all retry together. Instead, the process counts the
+Engine.IO sessions that shook hands but have not joined the namespace yet (the flood guard's
+`waiting`, polling/realtime/flood.py), and beyond a capacity refuses the connect at once with
+`{error: "busy_retry", retry_after: seconds}`: a refusal that writes nothing and builds no
+state.
+
+- The projector and the moderator always get in (the caller does not ask for them).
+- A phone that is already a participant of the event (it reconnects) gets in up to the full
+  capacity; a new phone only while fewer than NEW_SHARE of it are taken, so when the hall comes
+  back after a blip, the phones that were voting are not pushed out by latecomers.
+- The delays are random, spread over the time the process needs for the handshakes already
+  waiting, so the refused phones come back spread over that window, not together. A
+  reconnecting phone's window is half a new phone's.
+
+The capacity (POLLING_ADMISSION_CAPACITY, 1,000) is about five seconds of joins, well within
+the 20 s a browser waits for a connect, and below the flood guard's cap on waiting handshakes.
+
+The page waits the delay plus its own jitter and connects again (static/js/common.js); a
+refused connect is not retried by socket.io-client by itself.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from polling.domain.errors import AccessRefused
+
+# A new phone gets in while fewer than this share of the capacity is waiting; the rest is
+# kept for phones coming back.
+NEW_SHARE = 0.75
+# Joins one process serves a second, roughly: a join costs about 5 ms of server CPU
+# (docs/performance.md). The delays spread the refused phones over the time the process needs
+# for those already waiting.
+JOINS_PER_SECOND = 200
+MIN_DELAY = 1.0
+MAX_DELAY = 30.0
+
+
+class Busy(AccessRefused):
+    """The process is full for now: come back after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("busy_retry", f"The server is busy; try again in {retry_after:g} s.")
+        self.retry_after = retry_after
+
+
+class Admission:
+    """The admission rule of one server process (see the module docstring)."""
+
+    def __init__(
+        self,
+        capacity: int,
+        waiting: Callable[[], int],
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        """`capacity`: handshakes waiting to join beyond which phones are refused (0: never);
+        `waiting`: how many wait now, the one asking included; `rng`: uniform in [0, 1)."""
+        self.capacity = capacity
+        self.waiting = waiting
+        self.rng = rng
+        self.refused = 0  # phones refused so far, for /metrics and the logs
+
+    def admit_phone(self, is_known: Callable[[], bool]) -> None:
+        """Let a phone join, or raise Busy. `is_known` (whether the phone is a participant of
+        the event already: one indexed read) is asked only past the new phones' share, so a
+        quiet hall pays nothing for it."""
+        if self.capacity <= 0:
+            return
+        waiting = self.waiting()
+        if waiting <= self.capacity * NEW_SHARE:
+            return
+        known = is_known()
+        if known and waiting <= self.capacity:
+            return
+        self.refused += 1
+        raise Busy(self.retry_after(waiting, known=known))
+
+    def retry_after(self, waiting: int, *, known: bool) -> float:
+        """A random delay in seconds, one decimal, uniform over [MIN_DELAY, MIN_DELAY + w]:
+        w is the time the process needs for the handshakes waiting now (waiting /
+        JOINS_PER_SECOND, at least 1 s), doubled for a new phone; at most MAX_DELAY."""
+        window = max(1.0, waiting / JOINS_PER_SECOND) * (1 if known else 2)
+        return round(min(MAX_DELAY, MIN_DELAY + window * self.rng()), 1)

@@ -1,0 +1,131 @@
+"""Admission control: beyond a capacity, phones are told when to come back (busy_retry)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+import requests
+import websocket
+
+from polling.realtime.admission import (
+    JOINS_PER_SECOND,
+    MAX_DELAY,
+    MIN_DELAY,
+    NEW_SHARE,
+    Admission,
+    Busy,
+)
+from tests.server_process import ServerProcess
+from tests.support import WAIT, Client, handshake
+
+# ---------- the rule ----------
+
+
+def admission(waiting: int, capacity: int = 100, rng=lambda: 0.5) -> Admission:
+    return Admission(capacity, waiting=lambda: waiting, rng=rng)
+
+
+def refusal(rule: Admission, known: bool) -> Busy:
+    with pytest.raises(Busy) as refused:
+        rule.admit_phone(lambda: known)
+    assert refused.value.code == "busy_retry"
+    return refused.value
+
+
+def test_a_quiet_process_admits_every_phone_without_looking_it_up():
+    def not_asked() -> bool:
+        raise AssertionError("a quiet process must not look the phone up")
+
+    admission(int(100 * NEW_SHARE)).admit_phone(not_asked)
+    Admission(0, waiting=lambda: 10**6).admit_phone(not_asked)  # capacity 0: off
+
+
+def test_phones_coming_back_keep_the_last_quarter_of_the_capacity():
+    busy = admission(90)
+    busy.admit_phone(lambda: True)  # a participant of the event already
+    assert refusal(busy, known=False).retry_after == MIN_DELAY + 1  # a new phone waits
+    assert busy.refused == 1
+
+
+def test_a_full_process_refuses_every_phone_but_those_coming_back_sooner():
+    full = admission(400, capacity=200)  # twice the capacity: 2 s of joins waiting
+    known, new = refusal(full, known=True), refusal(full, known=False)
+    assert known.retry_after == MIN_DELAY + 400 / JOINS_PER_SECOND * 0.5
+    assert new.retry_after - MIN_DELAY == 2 * (known.retry_after - MIN_DELAY)
+    assert refusal(admission(100_000), known=False).retry_after == MAX_DELAY  # never more
+
+
+def test_refused_phones_are_told_different_delays_so_they_do_not_return_together():
+    full = admission(1000, capacity=500, rng=random.Random(7).random)
+    delays = [refusal(full, known=False).retry_after for _ in range(500)]
+    window = 2 * 1000 / JOINS_PER_SECOND  # the new phones' 10 s
+    assert all(MIN_DELAY <= d <= MIN_DELAY + window for d in delays)
+    assert len(set(delays)) > 50  # spread over the window in steps of 0.1 s
+    assert max(delays) - min(delays) > 0.9 * window
+
+
+def test_screens_always_get_in_when_phones_are_refused(app, clients):
+    app.extensions["polling_admission"].waiting = lambda: 10_000
+    phone = clients.phone()
+    assert not phone.is_connected()
+    assert clients.presenter().is_connected()
+    assert clients.moderator().is_connected()
+
+
+# ---------- through a real server ----------
+
+CAPACITY = 4  # new phones get in while at most 3 handshakes wait, phones coming back at 4
+
+
+@pytest.fixture
+def server(tmp_path):
+    process = ServerProcess(tmp_path, POLLING_ADMISSION_CAPACITY=str(CAPACITY)).start()
+    yield process
+    process.stop()
+
+
+def join(server: ServerProcess, cookie: str) -> tuple[websocket.WebSocket, dict | None]:
+    """A phone's namespace connect: its socket, and the refusal's data (None: it got in)."""
+    socket = handshake(server, cookie)
+    socket.send("40" + json.dumps({"code": server.code, "role": "audience"}))
+    while True:
+        frame = socket.recv()
+        if frame.startswith("40"):
+            return socket, None
+        if frame.startswith("44"):
+            socket.close()
+            return socket, json.loads(frame[2:])["data"]  # {message, data}: Socket.IO 5
+
+
+def cookie(server: ServerProcess) -> str:
+    return requests.get(server.urls["join"], timeout=WAIT).cookies["polling"]
+
+
+def test_beyond_capacity_a_new_phone_is_told_to_retry_and_then_gets_in(server):
+    returning, new = cookie(server), cookie(server)
+    join(server, returning)[0].close()  # it has joined the event before
+    held = [handshake(server) for _ in range(CAPACITY - 1)]
+
+    socket, refused = join(server, returning)
+    assert refused is None, "a phone coming back has priority"
+    socket.close()
+    _, refused = join(server, new)
+    assert refused is not None and refused["error"] == "busy_retry"
+    assert 0 < refused["retry_after"] <= 30
+
+    held += [handshake(server) for _ in range(2)]  # now beyond the capacity
+    for role in ("presenter", "moderator"):
+        screen = Client(server, {"code": server.code, "role": role, "key": server.key(role)})
+        assert screen.next("state")["phase"] == "lobby"
+
+    for socket in held:
+        socket.close()
+    deadline = time.monotonic() + WAIT
+    while refused is not None:  # as the page does: come back after the delay
+        assert time.monotonic() < deadline, "the phone never got in"
+        time.sleep(refused["retry_after"])
+        socket, refused = join(server, new)
+    socket.close()
