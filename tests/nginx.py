@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.server_process import terminate
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 START_TIMEOUT = 10
@@ -117,10 +119,5 @@ http {{
                 time.sleep(0.05)  # polling the port: nginx prints nothing when it is ready
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)

@@ -101,13 +101,8 @@ class ServerProcess:
         self._close_pipes()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
         self._close_pipes()
 
     def _close_pipes(self) -> None:
@@ -159,3 +154,15 @@ def ready_line(stdout: str) -> dict[str, Any] | None:
         if line.startswith(READY) and line.endswith("\n"):
             return json.loads(line.removeprefix(READY))
     return None
+
+
+def terminate(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM and wait; SIGKILL if it has not ended within 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
