@@ -19,7 +19,8 @@ def test_wrong_code_explains_itself(app, event):
     client = app.test_client()
     unknown = client.get("/", query_string={"code": "111 111"})
     assert unknown.status_code == 400
-    assert "Er is geen stemming met code 111 111" in unknown.get_data(as_text=True)
+    # With a no-break space: the code never breaks across two lines ("111 / 111").
+    assert "Er is geen stemming met code 111\u00a0111" in unknown.get_data(as_text=True)
     malformed = client.get("/", query_string={"code": "12"})
     assert "6 cijfers" in malformed.get_data(as_text=True)
 

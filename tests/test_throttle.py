@@ -21,7 +21,7 @@ def test_scanning_every_code_takes_more_than_a_day():
 def test_a_typo_costs_nothing(app, event):
     browser = app.test_client()
     page = browser.get("/", query_string={"code": unknown_code(event)})
-    assert page.status_code == 400 and "100 00" in page.get_data(as_text=True)
+    assert page.status_code == 400 and "100\u00a000" in page.get_data(as_text=True)
     assert browser.head(f"/{unknown_code(event)}").status_code == 404
     assert browser.get(f"/{event.code}").status_code == 200
 

@@ -242,11 +242,25 @@ def compare() -> str | Response:
     found = events_with_deck(db_session(), deck_name)
     if not found:
         abort(404)
+    # An event nobody voted in (a try-out, one made for later) is only a column of dashes.
+    activity = activity_by_event(db_session())
+    voted = [event for event in found if activity.get(event.id, Activity()).votes]
+    found = voted or found
     results = [document.event_results(db_session(), event) for event in found]
-    labels = [
-        f"{r['event']['code_display']} · {(r['event']['created_at'] or '')[:10]}" for r in results
-    ]
     text = strings(page_language(None))
+    # Events of one deck share their title: the code, the time and the hall tell them apart.
+    labels = [
+        " · ".join(
+            (
+                display_code(event.code),
+                event.created_at.strftime("%Y-%m-%d %H:%M"),
+                text["org_compare_participants"].format(
+                    n=activity.get(event.id, Activity()).participants
+                ),
+            )
+        )
+        for event in found
+    ]
     tables = [
         {**table, "chart": charts.comparison_chart(table, labels, text)}
         for table in compare_tables(compare_rows(results))

@@ -107,7 +107,10 @@ def join() -> str | BaseResponse | tuple[str, int]:
                 abort(429)
             if found is not None:
                 return redirect(url_for(".vote", code=code))
-            problem = text["join_unknown_code"].format(code=display_code(code))
+            # A no-break space: "151 757" never breaks into "151 / 757" on a narrow phone.
+            problem = text["join_unknown_code"].format(
+                code=display_code(code).replace(" ", "\u00a0")
+            )
     page = render_page("join.html", problem=problem, typed=raw or "")
     return (page, 400) if problem else page
 

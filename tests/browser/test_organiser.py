@@ -155,6 +155,27 @@ def test_create_an_event_from_a_deck_and_open_its_pages(
     expect(page.locator("#join-code")).to_have_text(display_code(code))
 
 
+def test_on_a_phone_every_link_of_an_event_is_in_reach(
+    browse: Browse, server: ServerProcess
+) -> None:
+    """A phone shows each event as a card: no link hidden beyond the right edge."""
+    page = logged_in(browse)
+    page.set_viewport_size({"width": 360, "height": 640})
+    row = event_row(page, server.code)
+    for name in ("Scherm", "Moderator", "Resultaten", "Verwijderen"):
+        link = row.get_by_role("link", name=name)
+        link.scroll_into_view_if_needed()
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, name
+    # What sticks out, if anything: named in the failure.
+    widest = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > 361)
+            .map((e) => `${e.tagName}#${e.id} ${e.getBoundingClientRect().right}`)"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, widest
+
+
 def test_a_broken_deck_is_refused_and_a_good_one_is_used(
     browse: Browse, server: ServerProcess, tmp_path: Path
 ) -> None:
