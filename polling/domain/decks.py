@@ -41,6 +41,8 @@ MAX_PROBLEMS = 20
 TIMER_RANGE = (5, 3600)
 QA_MODES = ("off", "open", "upvotes", "closed")
 QA_NAMES = ("off", "optional", "required")
+# Whether phones may give a reason for their vote ("Waarom eens?").
+REASON_MODES = ("open", "off")
 MAX_BLOCKLIST = 200
 
 DEFAULT_OPTIONS: tuple[dict[str, Any], ...] = (
@@ -201,6 +203,10 @@ class DeckQA:
     names: str = "optional"
     premoderation: bool = True  # default on: a healthcare audience, on a projector
     blocklist: tuple[str, ...] = ()
+    reasons: str = "open"
+    # Off by default: a hall gives thousands of reasons, more than a moderator can read first;
+    # the blocklist holds the rude ones back, and the projector shows only what is picked.
+    reasons_premoderation: bool = False
 
 
 @dataclass(frozen=True)
@@ -385,13 +391,21 @@ def _qa(raw: Any, source: str) -> DeckQA:
         return DeckQA()
     if not isinstance(raw, dict):
         raise DeckError(source, "qa", "table")
-    _check_fields(raw, {"mode", "names", "premoderation", "blocklist"}, source, "qa")
-    for field, allowed in (("mode", QA_MODES), ("names", QA_NAMES)):
+    _check_fields(
+        raw,
+        {"mode", "names", "premoderation", "blocklist", "reasons", "reasons_premoderation"},
+        source,
+        "qa",
+    )
+    for field, allowed in (("mode", QA_MODES), ("names", QA_NAMES), ("reasons", REASON_MODES)):
         if field in raw and raw[field] not in allowed:
             raise DeckError(source, f"qa.{field}", "one_of", allowed=", ".join(allowed))
     premoderation = raw.get("premoderation", True)
     if not isinstance(premoderation, bool):
         raise DeckError(source, "qa.premoderation", "boolean")
+    reasons_premoderation = raw.get("reasons_premoderation", False)
+    if not isinstance(reasons_premoderation, bool):
+        raise DeckError(source, "qa.reasons_premoderation", "boolean")
     words = raw.get("blocklist", [])
     if not isinstance(words, list) or len(words) > MAX_BLOCKLIST:
         raise DeckError(source, "qa.blocklist", "blocklist", most=MAX_BLOCKLIST)
@@ -403,6 +417,8 @@ def _qa(raw: Any, source: str) -> DeckQA:
         names=raw.get("names", "optional"),
         premoderation=premoderation,
         blocklist=tuple(" ".join(word.split()) for word in words),
+        reasons=raw.get("reasons", "open"),
+        reasons_premoderation=reasons_premoderation,
     )
 
 

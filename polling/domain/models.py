@@ -109,6 +109,8 @@ class Statement(Base):
     facts: Mapped[list[dict[str, dict[str, str]]]] = mapped_column(
         JSON, default=list, server_default="[]"
     )
+    # "Toon redenen": the moderator let the hall read (and upvote) this statement's reasons.
+    reasons_shown: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     event: Mapped[Event] = relationship(back_populates="statements")
     options: Mapped[list[Option]] = relationship(
@@ -235,4 +237,4 @@ class EndedLogin(Base):
 
 
 # The audience's questions have their own module; imported here so every table is known.
-from polling.domain import question_models  # noqa: E402, F401
+from polling.domain import question_models, reason_models  # noqa: E402, F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polling.database import Base
@@ -36,8 +36,14 @@ class QuestionSettings(Base):
     premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
     # Words that send a question to the moderator's queue, on top of the built-in list.
     blocklist: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # What the projector shows: the statements or the questions.
+    # What the projector shows: the statements, the questions, the reasons or their words.
     view: Mapped[str] = mapped_column(String(16), default="statements")
+    # The audience's reasons for their votes (polling.domain.reasons): open|off, and whether
+    # each waits for the moderator before the hall sees it.
+    reasons: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    reasons_premoderation: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class Question(Base):

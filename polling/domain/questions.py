@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from polling.domain.decks import QA_MODES, QA_NAMES, DeckQA
+from polling.domain.decks import QA_MODES, QA_NAMES, REASON_MODES, DeckQA
 from polling.domain.errors import VotingError
 from polling.domain.models import Event, Participant, UTCDateTime, utcnow
 from polling.domain.question_models import (
@@ -42,7 +42,9 @@ MAX_NAME_LENGTH = 60
 MAX_QUESTIONS_PER_EVENT = 1000
 # Words in common between two questions (of all their words) from which they look alike.
 SIMILARITY = 0.6
-VIEWS = ("statements", "questions")
+# What the projector shows: the statement, the questions, or the reasons (or their words) of
+# the statement on screen (polling.domain.reasons).
+VIEWS = ("statements", "questions", "reasons", "words")
 # The states in which a question counts against duplicates and can be found similar.
 LIVE = (PENDING, *PUBLIC, HIDDEN)
 UPVOTABLE = (VISIBLE, ON_SCREEN)
@@ -136,6 +138,8 @@ def create_settings(session: Session, event_id: int, qa: DeckQA) -> QuestionSett
         premoderation=qa.premoderation,
         blocklist=list(qa.blocklist),
         view="statements",
+        reasons=qa.reasons,
+        reasons_premoderation=qa.reasons_premoderation,
     )
     session.add(settings)
     return settings
@@ -158,14 +162,21 @@ def public_settings(settings: QuestionSettings) -> dict[str, Any]:
         "names": settings.names,
         "premoderation": settings.premoderation,
         "view": settings.view,
+        "reasons": settings.reasons,
+        "reasons_premoderation": settings.reasons_premoderation,
     }
 
 
-SETTING_VALUES: dict[str, tuple[str, ...]] = {"mode": QA_MODES, "names": QA_NAMES, "view": VIEWS}
+SETTING_VALUES: dict[str, tuple[str, ...]] = {
+    "mode": QA_MODES,
+    "names": QA_NAMES,
+    "view": VIEWS,
+    "reasons": REASON_MODES,
+}
 
 
 def _valid_setting(name: Any, value: Any) -> bool:
-    if name == "premoderation":
+    if name in ("premoderation", "reasons_premoderation"):
         return isinstance(value, bool)
     allowed = SETTING_VALUES.get(name) if isinstance(name, str) else None
     return allowed is not None and isinstance(value, str) and value in allowed
@@ -182,7 +193,8 @@ def change_settings(session: Session, event_id: int, changes: dict[str, Any]) ->
         raise QuestionError(
             "bad_request",
             "Send {mode: off|open|upvotes|closed, names: off|optional|required, "
-            "premoderation: true|false, view: statements|questions}.",
+            "premoderation: true|false, view: statements|questions|reasons|words, "
+            "reasons: open|off, reasons_premoderation: true|false}.",
         )
     settings = settings_for(session, event_id)
     for name, value in changes.items():
