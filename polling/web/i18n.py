@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from polling.domain.decks import LANGUAGES, PROBLEMS
 from polling.web.i18n_questions import QUESTION_STRINGS
+from polling.web.i18n_reasons import REASON_STRINGS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -458,9 +459,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# The questions' strings live in their own module, beside the rest.
-for _language, _texts in QUESTION_STRINGS.items():
-    STRINGS[_language].update(_texts)
+# The questions' and the reasons' strings live in their own modules, beside the rest.
+for _language in STRINGS:
+    STRINGS[_language].update(QUESTION_STRINGS[_language])
+    STRINGS[_language].update(REASON_STRINGS[_language])
 
 
 # What can be wrong with a deck (polling.domain.decks.PROBLEMS), in Dutch; English is the

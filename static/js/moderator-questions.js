@@ -14,7 +14,14 @@ socket.on("questions_moderator", show);
 
 function show(next) {
   board = next;
+  // The reasons' panel (moderator-reasons.js) shows the projector's view from these settings.
+  document.dispatchEvent(new CustomEvent("qa-settings", { detail: next.settings }));
   render();
+}
+
+/** The Q&A settings as last sent (the projector's view among them), or null before. */
+export function questionSettings() {
+  return board?.settings ?? null;
 }
 
 function send(name, payload) {

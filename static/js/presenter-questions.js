@@ -11,8 +11,10 @@ syncQuestions(socket, render);
 socket.on("questions_screen", render);
 
 function render(screen) {
-  const on = screen.settings.view === "questions" && screen.settings.mode !== "off";
-  app.dataset.view = on ? "questions" : "statements";
+  const { view } = screen.settings;
+  const on = view === "questions" && screen.settings.mode !== "off";
+  // The reasons' and words' views are presenter-reasons.js's to set.
+  if (view === "questions" || view === "statements") app.dataset.view = on ? "questions" : "statements";
   document.getElementById("qa-screen").hidden = !on;
   const question = screen.on_screen;
   if (question) {

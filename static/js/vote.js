@@ -90,8 +90,19 @@ function errorText(code) {
   return text === key ? format("error_generic") : text;
 }
 
+/** What this page shows: the state, and this phone's vote in its round once the server has it.
+ * The reasons' script (reasons.js) follows it, from its "phone-vote" event. */
+export function currentVote() {
+  return { state, choice: state?.round ? acknowledged.get(state.round.id) ?? null : null };
+}
+
 function render() {
   if (!state) return;
+  renderScreen();
+  app.dispatchEvent(new CustomEvent("phone-vote", { detail: currentVote() }));
+}
+
+function renderScreen() {
   const screen = state.phase === "lobby" || state.phase === "finished" ? state.phase : "statement";
   for (const name of screens) document.getElementById(`screen-${name}`).hidden = name !== screen;
   if (screen !== "statement") return;
