@@ -325,6 +325,22 @@ def show(session: Session, event_id: int, shown: Any) -> Statement:
     return statement
 
 
+# The moderator actions after which another round (or statement) is on screen.
+ROUND_CHANGES = ("next", "previous", "new_round")
+
+
+def leave_round(session: Session, event_id: int) -> bool:
+    """Another round is on screen: a projector showing the reasons (or their words) of the
+    round before goes back to the statement, which the hall now votes on; commit. True if
+    the view changed."""
+    settings = settings_for(session, event_id)
+    if settings.view not in ("reasons", "words"):
+        return False
+    settings.view = "statements"
+    session.commit()
+    return True
+
+
 def _reason(session: Session, event_id: int, reason_id: Any) -> Reason:
     if not isinstance(reason_id, int) or isinstance(reason_id, bool) or not 0 < reason_id < 2**63:
         raise ReasonError("bad_request", "Send {reason: <id>}.")
@@ -437,6 +453,7 @@ class ReasonBoard:
         return {
             **self._outline(),
             "premoderation": self.settings.reasons_premoderation,
+            "view": self.settings.view,
             "reasons": [self.view(r, moderator=True) for r in self.popular(self.reasons)],
         }
 

@@ -145,12 +145,17 @@ def on_control(data: Any = None, *_extra: Any) -> dict[str, Any]:
         with db.session() as db_session:
             _check_event(db_session, identity)
             voting.control(db_session, identity.event_id, action, seconds)
+            left = action in reasons.ROUND_CHANGES and reasons.leave_round(
+                db_session, identity.event_id
+            )
     except Refused as refused:
         return error(refused.code, refused.message)
     screens_only = action in voting.SCREEN_ONLY_ACTIONS
     broadcast_state(identity.event_id, SCREENS if screens_only else ROLES)
     if not screens_only:  # another statement or round: its reasons
         current_app.extensions["polling_reasons"].changed(identity.event_id, screens_now=True)
+    if left:  # the projector's view is in the Q&A settings too
+        current_app.extensions["polling_questions"].changed(identity.event_id, screens_now=True)
     return {"ok": True}
 
 

@@ -10,7 +10,7 @@ import { questionSettings } from "./moderator-questions.js";
 const app = document.getElementById("app");
 const langs = languages(app);
 const status = document.getElementById("rm-status");
-let board = null; // the moderator's reasons payload
+let board; // the moderator's reasons payload: undefined until asked, null without a round on screen
 let settings = questionSettings(); // the Q&A settings: the projector's view
 let state = null; // the event's state: the statement on screen and whether its reasons are shown
 let asked = null; // the statement and round the board was last asked for
@@ -23,7 +23,7 @@ socket.on("state", (next) => {
   // A new statement or round on screen: its reasons, asked for once.
   const key = `${next.statement?.id ?? ""}:${next.round?.number ?? ""}`;
   const showing = `${board?.statement ?? ""}:${board?.round ?? ""}`;
-  if (board && key !== showing && key !== asked) {
+  if (board !== undefined && key !== showing && key !== asked) {
     asked = key;
     resync();
   }
@@ -132,11 +132,13 @@ function sorted(reasons) {
 }
 
 function render() {
-  if (!board) return;
-  document.getElementById("rm-open").checked = board.mode === "open";
-  document.getElementById("rm-premoderation").checked = board.premoderation;
-  const onScreen = board.statement !== null && board.statement !== undefined;
-  document.getElementById("rm-no-statement").hidden = onScreen;
+  // The switches from the Q&A settings (sent after every change), else from the reasons.
+  const open = settings ? settings.reasons === "open" : board?.mode === "open";
+  document.getElementById("rm-open").checked = open;
+  document.getElementById("rm-premoderation").checked = settings?.reasons_premoderation ?? board?.premoderation ?? false;
+  // No round on screen yet (before the first vote, or between statements): no reasons.
+  const onScreen = Boolean(board);
+  document.getElementById("rm-no-statement").hidden = onScreen || (!settings && !board);
   document.getElementById("rm-board").hidden = !onScreen;
   if (!onScreen) return;
 
@@ -152,7 +154,7 @@ function render() {
   }
   const picked = board.reasons.filter((reason) => reason.picked).length;
   document.getElementById("rm-summary").textContent =
-    format("rm_summary", { n: board.reasons.length, round: board.round ?? 1, picked });
+    format(board.reasons.length === 1 ? "rm_summary_one" : "rm_summary", { n: board.reasons.length, round: board.round, picked });
 
   document.getElementById("rm-sides").replaceChildren(...board.options.map((option) => {
     const reasons = sorted(board.reasons.filter((reason) => reason.choice === option.key));

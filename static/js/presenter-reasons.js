@@ -17,7 +17,7 @@ const VIEWS = ["reasons", "words"];
 const SIZES = { reasons: { high: 44, low: 28 }, words: { high: 44, low: 28 } };
 const WORD_SCALE = 2.4;
 
-let screen = null; // the projector's reasons payload
+let screen; // the projector's reasons payload: undefined until asked, null without a round on screen
 let state = null;
 let asked = null; // the statement and round the payload was last asked for
 
@@ -27,7 +27,7 @@ socket.on("state", (next) => {
   state = next;
   // A new statement or round on screen: its reasons, asked for once.
   const key = `${next.statement?.id ?? ""}:${next.round?.number ?? ""}`;
-  if (screen && key !== `${screen.statement ?? ""}:${screen.round ?? ""}` && key !== asked) {
+  if (screen !== undefined && key !== `${screen?.statement ?? ""}:${screen?.round ?? ""}` && key !== asked) {
     asked = key;
     resync();
   }
@@ -42,12 +42,14 @@ function show(next) {
 }
 
 function render() {
-  if (!screen || !state) return;
-  const wanted = VIEWS.includes(screen.view);
-  const on = wanted && screen.statement !== null && screen.statement === state.statement?.id;
+  if (!state || screen === undefined) return;
+  const wanted = VIEWS.includes(screen?.view);
+  const on = wanted && screen.statement === state.statement?.id;
   section.hidden = !on;
-  // The statements' and questions' views are presenter-questions.js's to set.
-  if (wanted) app.dataset.view = on ? screen.view : "statements";
+  // The statements' and questions' views are presenter-questions.js's to set; leaving a
+  // reasons view (or having no round to show the reasons of), the statement is back.
+  if (on) app.dataset.view = screen.view;
+  else if (VIEWS.includes(app.dataset.view)) app.dataset.view = "statements";
   if (!on) return;
   document.getElementById("reasons-screen-title").textContent = format(screen.view === "words" ? "ws_title" : "rs_title");
   document.getElementById("reasons-statement").textContent = statementText(state.statement, "statement", langs);
@@ -93,10 +95,10 @@ function reasonColumn(title, className, id, reasons) {
   for (const reason of reasons) {
     const card = element("li", `reason-card ${optionClass(reason.choice, screen.options)}`);
     if (reason.moved) card.append(movedMark(reason.moved, screen.options, langs));
-    card.append(
-      element("p", "reason-card-text", reason.text),
-      element("p", "reason-card-upvotes", `▲ ${reason.upvotes}`),
-    );
+    // The support at the end of the text, not on a line of its own: the room is for words.
+    const text = element("p", "reason-card-text", reason.text);
+    text.append(element("span", "reason-card-upvotes", ` ▲ ${reason.upvotes}`));
+    card.append(text);
     list.append(card);
   }
   const more = element("p", "reason-more");
@@ -133,31 +135,24 @@ function wordColumns() {
   });
 }
 
+const overflows = (node) => node.scrollHeight > node.clientHeight + 1;
+
 /**
- * The largest type at which every column holds its reasons (or words), down to the floor;
- * at the floor, a column's last reasons (or least used words) wait off screen, and the column
- * says how many ("en nog 2 gekozen").
+ * The largest type at which every column holds its reasons (or words), down to the floor.
+ * If the floor is not enough, the statement above takes one line instead of two; if that is
+ * not enough either, a column's last reasons (or least used words) wait off screen, and the
+ * column says how many ("en nog 2 gekozen").
  */
 function fit() {
   if (section.hidden || !screen) return;
-  const unit = Math.min(innerWidth / 1600, innerHeight / 1080);
-  const { high, low } = SIZES[board.dataset.view] ?? SIZES.reasons;
-  const columns = [...board.children];
+  const title = section.querySelector(".reasons-screen-title");
   for (const node of board.querySelectorAll(".reason-card, .word, .reason-more")) node.hidden = node.matches(".reason-more");
-  const overflows = (node) => node.scrollHeight > node.clientHeight + 1;
-  const size = (px) => board.style.setProperty("--reason-size", `${px}px`);
-  let top = high * unit;
-  let bottom = low * unit;
-  size(top);
-  if (!columns.some(overflows)) return;
-  for (let step = 0; step < 8; step += 1) {
-    const middle = (top + bottom) / 2;
-    size(middle);
-    if (columns.some(overflows)) top = middle;
-    else bottom = middle;
-  }
-  size(bottom);
-  for (const node of columns) {
+  for (const node of board.querySelectorAll(".reason-card-text")) node.style.removeProperty("-webkit-line-clamp");
+  title.classList.remove("short");
+  if (fitType()) return;
+  title.classList.add("short");
+  if (fitType()) return;
+  for (const node of board.children) {
     const items = [...node.querySelectorAll(".reason-card, .word")];
     const more = node.querySelector(".reason-more");
     let waiting = 0;
@@ -169,5 +164,37 @@ function fit() {
         more.textContent = format("rs_more", { n: waiting });
       }
     }
+    if (overflows(node) && items[0]?.matches(".reason-card")) clamp(node, items[0]);
   }
+}
+
+/** Set the largest type (in steps down to the floor) at which nothing overflows; false if
+ * the columns overflow even at the floor. */
+function fitType() {
+  const unit = Math.min(innerWidth / 1600, innerHeight / 1080);
+  const { high, low } = SIZES[board.dataset.view] ?? SIZES.reasons;
+  const columns = [...board.children];
+  const size = (px) => board.style.setProperty("--reason-size", `${px}px`);
+  let top = high * unit;
+  let bottom = low * unit;
+  size(top);
+  if (!columns.some(overflows)) return true;
+  for (let step = 0; step < 8; step += 1) {
+    const middle = (top + bottom) / 2;
+    size(middle);
+    if (columns.some(overflows)) top = middle;
+    else bottom = middle;
+  }
+  size(bottom);
+  return !columns.some(overflows);
+}
+
+/** The last resort (six sides and their longest reasons on a small screen): the one reason a
+ * column still shows ends in "…" where the column does, rather than run under the tally. */
+function clamp(column, card) {
+  const text = card.querySelector(".reason-card-text");
+  const lineHeight = parseFloat(getComputedStyle(text).lineHeight);
+  const padding = card.getBoundingClientRect().bottom - text.getBoundingClientRect().bottom;
+  const room = column.getBoundingClientRect().bottom - padding - text.getBoundingClientRect().top;
+  text.style.setProperty("-webkit-line-clamp", String(Math.max(1, Math.floor(room / lineHeight))));
 }

@@ -2,7 +2,7 @@
 // characters), kept and editable until the next statement; the label follows the vote. Once
 // the moderator shows them (Toon redenen), the hall's reasons per side, to read and support,
 // and the reasons of those who changed their mind. Follows vote.js's screen ("phone-vote").
-import { element, format, languages } from "./common.js";
+import { element, format, languages, optionLabel } from "./common.js";
 import { askReasons, movedMark, optionClass, sideLabel } from "./reasons-common.js";
 import { currentVote, socket } from "./vote.js";
 
@@ -186,7 +186,7 @@ function renderHall() {
   columns.replaceChildren(...options.filter((option) => !many || option.key === side).map((option) => {
     const column = element("section", `reason-column ${optionClass(option.key, options)}`);
     const id = `reason-side-${option.key}`;
-    const heading = element("h3", "reason-column-title", format("reason_label", { label: sideLabel(option, langs) }));
+    const heading = element("h3", "reason-column-title", optionLabel(option, langs));
     heading.id = id;
     column.setAttribute("aria-labelledby", id);
     const reasons = hall.sides[option.key] ?? [];

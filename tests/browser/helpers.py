@@ -55,6 +55,13 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", animations="disabled")
 
 
+def settle(page: Page) -> None:
+    """Wait two frames: the resize handler has fitted the text and the page is laid out."""
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 # ---------- the phone ----------
 
 

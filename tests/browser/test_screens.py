@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     expect,
     reveal,
     screenshot,
+    settle,
     vote,
 )
 from tests.browser.layout import (
@@ -93,13 +94,6 @@ MODERATOR_BLOCKS = [
     "#results-bars .result-value",
     "#turnout",
 ]
-
-
-def settle(page: Page) -> None:
-    """Wait two frames: the resize handler has fitted the text and the page is laid out."""
-    page.evaluate(
-        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
-    )
 
 
 class Screens:
