@@ -139,6 +139,19 @@ def test_the_phone_has_a_sentence_in_both_languages_for_every_documented_error()
         assert dutch != english and "{" not in dutch + english, code
 
 
+def test_the_phone_words_every_refusal_of_a_reason_in_both_languages():
+    from polling.web.i18n_reasons import REASON_ERRORS
+
+    protocol = (Path(__file__).resolve().parents[1] / "docs" / "protocol.md").read_text()
+    for code in REASON_ERRORS:
+        assert f"`{code}`" in protocol, code
+        dutch, english = (
+            strings("nl")[f"reason_error_{code}"],
+            strings("en")[f"reason_error_{code}"],
+        )
+        assert dutch != english and "{" not in dutch + english, code
+
+
 def test_an_empty_secret_key_file_is_replaced_and_a_short_key_refused(tmp_path):
     """An empty instance/secret_key (a crash between create and write) made every vote page
     a 500."""

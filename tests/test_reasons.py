@@ -223,3 +223,23 @@ def test_only_the_moderator_moderates_and_shows(clients):
     )
     moderate(moderator, reason["id"], "edit", text="Een kortere reden")
     assert sync(moderator)["reasons"][0]["original_text"] == "Een reden om te modereren"
+
+
+def test_the_projector_leaves_the_reasons_when_another_round_comes_up(clients):
+    """The reasons on screen were the round's before: the hall votes on the statement next."""
+    moderator, presenter = clients.moderator(), clients.presenter()
+    control(moderator, "next", "open", "close")
+    for view, action in (("reasons", "new_round"), ("words", "next")):
+        reply = moderator.emit("question_settings", {"view": view}, callback=True)
+        assert reply == {"ok": True}, reply
+        assert sync(moderator)["view"] == view
+        received(presenter, "questions_screen")
+        control(moderator, action)
+        assert received(presenter, "questions_screen")[-1]["settings"]["view"] == "statements"
+        control(moderator, "open", "close")
+        assert sync(presenter)["view"] == "statements"
+    # The questions' view is the event's, not a round's: it stays.
+    moderator.emit("question_settings", {"view": "questions"}, callback=True)
+    control(moderator, "next")
+    reply = moderator.emit("questions_sync", {}, callback=True)
+    assert reply["questions"]["settings"]["view"] == "questions"
