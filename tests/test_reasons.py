@@ -129,7 +129,10 @@ def test_the_hall_sees_reasons_only_once_shown_and_upvotes_either_side(clients):
 
     reply = other.emit("reason_upvote", {"reason": reason["id"], "up": True}, callback=True)
     assert reply == {"ok": True, "reason": reason["id"], "up": True, "upvotes": 1}
-    assert received(other, "reasons")[-1]["sides"]["agree"][0]["upvotes"] == 1
+    # Only the count changed: the update names the lists by id and carries the new count.
+    update = received(other, "reasons")[-1]
+    assert update["sides"] == {"agree": [reason["id"]], "disagree": []}
+    assert (update["changed"], update["upvotes"]) == ([], [[reason["id"], 1]])
     assert sync(other)["upvoted"] == [reason["id"]]
     own = writer.emit("reason_upvote", {"reason": reason["id"]}, callback=True)
     assert own["error"] == "own_reason"
