@@ -70,8 +70,10 @@ def on_reason_give(data: Any = None, *_extra: Any) -> dict[str, Any]:
         return error("not_audience", "Only the audience can give reasons.")
     fields = data if isinstance(data, dict) else {}
     round_id, text = fields.get("round"), fields.get("text")
-    if not _is_id(round_id) or not isinstance(text, str) or len(text) > 4 * reasons.MAX_LENGTH:
+    if not _is_id(round_id) or not isinstance(text, str):
         return error("bad_request", "Send {round: <id>, text: <your reason>}.")
+    if len(text) > 4 * reasons.MAX_LENGTH:  # not even worth tidying its spaces
+        return error("too_long", f"A reason has at most {reasons.MAX_LENGTH} characters.")
     if not _limits().reasons_per_participant.allow(identity.participant_id):
         return error("rate_limited", "You changed your reason several times just now; wait.")
     try:
