@@ -28,18 +28,47 @@ let asked = null; // "statement:round" the hall's reasons were asked for on this
 let side = null; // the side shown when there are 3 to 6 options
 const upvoted = new Set();
 
+const known = new Map(); // reason id -> the reason, as last sent
+
 const askHall = askReasons(socket, (reasons) => {
+  if (!reasons) return;
   upvoted.clear();
   for (const id of reasons.upvoted ?? []) upvoted.add(id);
-  hall = reasons;
+  for (const reason of listed(reasons)) known.set(reason.id, reason);
+  hall = resolve({ ...reasons, sides: ids(reasons.sides), movers: reasons.movers.map((reason) => reason.id) });
   renderHall();
 });
 // Only phones that asked get the hall's updates; a new connection has to ask again.
 socket.on("disconnect", () => { asked = null; });
-socket.on("reasons", (reasons) => {
-  hall = reasons;
+// The hall's update names the lists by id and sends only new or changed reasons in full.
+socket.on("reasons", (update) => {
+  for (const reason of update.changed) known.set(reason.id, reason);
+  for (const [id, upvotes] of update.upvotes) {
+    if (known.has(id)) known.get(id).upvotes = upvotes;
+  }
+  if (listed(update).some((id) => !known.has(id))) {
+    askHall(); // missed an update (e.g. while reconnecting): ask for everything
+    return;
+  }
+  hall = resolve(update);
   renderHall();
 });
+
+/** Everything in the hall's lists (reasons, or their ids). */
+function listed(reasons) {
+  return [...Object.values(reasons.sides).flat(), ...reasons.movers];
+}
+
+function ids(sides) {
+  return Object.fromEntries(Object.entries(sides).map(([key, list]) => [key, list.map((reason) => reason.id)]));
+}
+
+/** The hall's lists of ids as the reasons known by them: one object per reason, so a count
+ * changed once shows everywhere. */
+function resolve(outline) {
+  const sides = Object.fromEntries(Object.entries(outline.sides).map(([key, list]) => [key, list.map((id) => known.get(id))]));
+  return { ...outline, sides, movers: outline.movers.map((id) => known.get(id)) };
+}
 
 app.addEventListener("phone-vote", ({ detail }) => follow(detail));
 follow(currentVote());
@@ -195,7 +224,7 @@ function renderHall() {
     column.append(heading, reasons.length ? list : element("p", "hint", format("reason_none", { label: sideLabel(option, langs) })));
     return column;
   }));
-  const movers = hall.movers ?? [];
+  const movers = hall.movers;
   document.getElementById("reason-movers").hidden = movers.length === 0;
   document.getElementById("reason-movers-list").replaceChildren(...movers.map(reasonItem));
 }
@@ -229,9 +258,7 @@ function upvote(reason) {
     if (reply.up) upvoted.add(reply.reason);
     else upvoted.delete(reply.reason);
     // The server's count, at once for this phone; the hall's list follows within seconds.
-    for (const listed of [...Object.values(hall.sides).flat(), ...(hall.movers ?? [])]) {
-      if (listed.id === reply.reason) listed.upvotes = reply.upvotes;
-    }
+    if (known.has(reply.reason)) known.get(reply.reason).upvotes = reply.upvotes;
     renderHall();
   });
 }

@@ -139,6 +139,10 @@ def test_reasons_from_the_phones_to_the_projector(browse: Browse, server: Server
     expect(support).to_have_attribute("aria-pressed", "true")
     expect(support).to_have_text("▲ 1 steun")
     expect(moderated(moderator, AGREE)).to_contain_text("▲ 1 steun")
+    # The rest of the hall hears of it in the next update.
+    elsewhere = third.locator("#reasons-hall .reason-item", has_text=AGREE).get_by_role("button")
+    expect(elsewhere).to_have_text("▲ 1 steun")
+    expect(elsewhere).to_have_attribute("aria-pressed", "false")
     found["phone, the hall's reasons"] = axe_check(second, "phone, the hall's reasons")
     hall.scroll_into_view_if_needed()
     screenshot(second, "reasons-phone")
