@@ -27,14 +27,10 @@ class Reason(Base):
     """
 
     __tablename__ = "reasons"
-    __table_args__ = (
-        UniqueConstraint("round_id", "participant_id", name="one_reason_per_round"),
-    )
+    __table_args__ = (UniqueConstraint("round_id", "participant_id", name="one_reason_per_round"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     statement_id: Mapped[int] = mapped_column(
         ForeignKey("statements.id", ondelete="CASCADE"), index=True
     )
@@ -68,9 +64,7 @@ class ReasonVote(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reason_id: Mapped[int] = mapped_column(
-        ForeignKey("reasons.id", ondelete="CASCADE"), index=True
-    )
+    reason_id: Mapped[int] = mapped_column(ForeignKey("reasons.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
