@@ -66,7 +66,7 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_vote(server, tmp_path):
         back = client.next("state", lambda s: "can_control" in s)
         assert back["phase"] == "open" and back["statement"]["key"] == "value"
         if number in acknowledged:
-            assert back["you"] == {"choice": acknowledged[number]}, number
+            assert back["you"]["choice"] == acknowledged[number], number
     assert moderator.next("state", lambda s: "can_control" in s)["results"]["voters"] == rows
     for client in (moderator, *phones):
         client.sio.disconnect()

@@ -236,7 +236,7 @@ async def hall(nginx: Nginx, servers: list[ServerProcess]) -> None:
 
         returned = await asyncio.gather(*(phone.until(lambda p=phone: back(p)) for phone in hit))
         for phone, states in zip(hit, returned, strict=True):
-            assert states[-1]["you"] == {"choice": choices[phone]}
+            assert states[-1]["you"]["choice"] == choices[phone]
         # The rest never noticed, and the projector's tally was right throughout.
         assert all(phone.disconnects == 0 for phone in stayed)
         assert presenter.disconnects == 0

@@ -1,5 +1,6 @@
-"""Hostile input on every questions event: random and malformed payloads get a clear refusal
-(or do what a valid request does), never a traceback, and the server keeps serving."""
+"""Hostile input on every event of the questions and the reasons: random and malformed payloads
+get a clear refusal (or do what a valid request does), never a traceback, and the server keeps
+serving."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from polling import db
 from polling.domain.limits import Limits, RateLimit
 from polling.domain.question_models import Question, QuestionVote
+from polling.domain.reason_models import Reason, ReasonVote
 
 json_values = st.recursive(
     st.none()
@@ -39,11 +41,30 @@ payloads = json_values | st.fixed_dictionaries(
         "mode": json_values | st.sampled_from(["off", "open", "upvotes", "closed"]),
         "names": json_values | st.sampled_from(["off", "optional", "required"]),
         "premoderation": json_values,
-        "view": json_values | st.sampled_from(["statements", "questions"]),
+        "view": json_values | st.sampled_from(["statements", "questions", "reasons", "words"]),
+        "reason": json_values | st.integers(min_value=0, max_value=3),
+        "round": json_values | st.integers(min_value=0, max_value=3),
+        "shown": json_values,
+        "reasons": json_values | st.sampled_from(["open", "off"]),
+        "reasons_premoderation": json_values,
     },
 )
-PHONE_EVENTS = ["questions_sync", "question_ask", "question_upvote"]
-MODERATOR_EVENTS = ["question_moderate", "question_merge", "question_next", "question_settings"]
+PHONE_EVENTS = [
+    "questions_sync",
+    "question_ask",
+    "question_upvote",
+    "reasons_sync",
+    "reason_give",
+    "reason_upvote",
+]
+MODERATOR_EVENTS = [
+    "question_moderate",
+    "question_merge",
+    "question_next",
+    "question_settings",
+    "reason_moderate",
+    "reasons_show",
+]
 FUZZ = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -65,7 +86,8 @@ def is_refusal(reply) -> bool:
 
 @pytest.fixture
 def connected(app, clients):
-    """A moderator and a phone, two approved questions, and limits out of the way."""
+    """A moderator and a phone, two approved questions, a reason on the statement on screen,
+    and limits out of the way."""
     unlimited = RateLimit(burst=10**9, per_second=10**9)
     app.extensions["polling_limits"] = Limits(*(unlimited,) * len(fields(Limits)))
     moderator, phone, asker = clients.moderator(), clients.phone(), clients.phone()
@@ -76,24 +98,38 @@ def connected(app, clients):
             {"question": reply["question"]["id"], "action": "approve"},
             callback=True,
         )
+    moderator.emit("control", {"action": "next"}, callback=True)
+    moderator.emit("control", {"action": "open"}, callback=True)
+    round_id = phone.emit("sync", {}, callback=True)["state"]["round"]["id"]
+    for voter in (phone, asker):
+        voter.emit("vote", {"round": round_id, "choice": "agree"}, callback=True)
+    reply = asker.emit("reason_give", {"round": round_id, "text": "Een reden"}, callback=True)
+    assert reply["ok"] is True, reply
     return moderator, phone
+
+
+def rows() -> tuple[int, ...]:
+    return tuple(count(model) for model in (Question, QuestionVote, Reason, ReasonVote))
 
 
 @FUZZ
 @given(payload=payloads, event=st.sampled_from(PHONE_EVENTS + MODERATOR_EVENTS))
 def test_random_payloads_from_a_phone(connected, payload, event):
     moderator, phone = connected
-    questions_before, upvotes_before = count(Question), count(QuestionVote)
+    before = rows()
     reply = phone.emit(event, payload, callback=True)
     if event in MODERATOR_EVENTS:
         assert reply["error"] == "forbidden"
     assert is_refusal(reply) or reply["ok"] is True, reply
     if not reply["ok"]:
-        assert (count(Question), count(QuestionVote)) == (questions_before, upvotes_before)
+        assert rows() == before
+    elif event == "reason_give":
+        assert 3 <= len(reply["reason"]["text"]) <= 200
     elif event == "question_ask":
         assert 3 <= len(reply["question"]["text"]) <= 300
-        assert count(Question) == questions_before + 1
+        assert count(Question) == before[0] + 1
     assert phone.emit("questions_sync", {}, callback=True)["ok"] is True
+    assert phone.emit("reasons_sync", {}, callback=True)["ok"] is True
     phone.get_received()
     moderator.get_received()
 
@@ -102,13 +138,15 @@ def test_random_payloads_from_a_phone(connected, payload, event):
 @given(payload=payloads, event=st.sampled_from([*MODERATOR_EVENTS, "questions_sync"]))
 def test_random_payloads_from_the_moderator(connected, payload, event):
     moderator, phone = connected
-    before = count(Question)
+    before = count(Question), count(Reason)
     reply = moderator.emit(event, payload, callback=True)
     assert is_refusal(reply) or reply["ok"] is True, reply
-    assert count(Question) == before
+    assert (count(Question), count(Reason)) == before
     board = moderator.emit("questions_sync", {}, callback=True)["questions"]
     # Whatever happened, the rules hold: at most one question on screen, texts 3-300 long.
     assert sum(q["state"] == "on_screen" for q in board["questions"]) <= 1
     assert all(3 <= len(q["text"]) <= 300 for q in board["questions"])
+    reasons = moderator.emit("reasons_sync", {}, callback=True)["reasons"]
+    assert all(3 <= len(r["text"]) <= 200 for r in reasons["reasons"])
     phone.get_received()
     moderator.get_received()

@@ -15,7 +15,7 @@ def test_phone_gets_the_current_state_on_connect(clients):
     state = last_state(phone)
     assert state["phase"] == "lobby"
     assert state["event"]["code"] == clients.event.code
-    assert state["you"] == {"choice": None}
+    assert state["you"] == {"choice": None, "reason": None}
 
 
 def test_unknown_code_and_missing_auth_are_refused(app, clients):
@@ -75,7 +75,7 @@ def test_malformed_payloads_get_a_clear_error_and_change_nothing(clients):
     reply = phone.emit("vote", {"round": round_id, "choice": "perhaps"}, callback=True)
     assert reply["error"] == "unknown_option"
     received(moderator, "tally")
-    assert phone.emit("sync", callback=True)["state"]["you"] == {"choice": None}
+    assert phone.emit("sync", callback=True)["state"]["you"] == {"choice": None, "reason": None}
 
 
 def test_a_vote_is_acknowledged_and_reaches_presenter_and_moderator_not_phones(clients):
@@ -147,7 +147,7 @@ def test_reconnecting_phone_gets_its_own_vote_back(app, clients):
     back = clients.phone(http)  # same browser cookie, new connection
     state = last_state(back)
     assert state["phase"] == "closed"
-    assert state["you"] == {"choice": "disagree"}
+    assert state["you"] == {"choice": "disagree", "reason": None}
     assert state["results"]["counts"]["disagree"] == 1
 
 
@@ -169,7 +169,7 @@ def test_second_round_starts_with_no_vote_and_hidden_results(clients):
     state = last_state(phone)
     assert state["round"]["number"] == 2 and state["round"]["open"] is True
     assert state["revealed"] is False and state["results"] is None
-    assert phone.emit("sync", callback=True)["state"]["you"] == {"choice": None}
+    assert phone.emit("sync", callback=True)["state"]["you"] == {"choice": None, "reason": None}
     stale = phone.emit("vote", {"round": first, "choice": "disagree"}, callback=True)
     assert stale["error"] == "voting_closed"
 

@@ -17,71 +17,68 @@ from polling import create_app, db
 from polling.cli import cli
 from polling.domain.decks import load_deck
 from polling.domain.events import create_event
-from polling.domain.models import Event, Participant, Round, Statement, utcnow
+from polling.domain.models import Event, Round, utcnow
 from polling.domain.reason_models import Reason, ReasonVote
 from polling.domain.retention import purge
-from tests.support import PANEL_DECK, Clients, app_settings, download, run_first_statement
+from tests.support import (
+    PANEL_DECK,
+    Clients,
+    app_settings,
+    control,
+    download,
+    run_first_statement,
+)
 
 FORMULA = '=HYPERLINK("x") te duur'
 HIDDEN_TEXT = "Dit zegt niemand hardop"
 
 
 def give_reasons(clients: Clients) -> None:
-    """Statement 1 voted as run_first_statement does (round 1: phones A and B agree, C
-    disagrees; round 2: A and B disagree), with reasons written beside those votes:
+    """Statement 1 voted twice by phones A, B and C (round 1: A and B agree, C disagrees;
+    round 2: A and B disagree), with their reasons given through the protocol:
 
     round 1: B agrees; A agrees, picked, upvoted by B and C; C disagrees (with a formula);
     round 2: A moved to disagree, edited, picked, upvoted by C; B moved too, hidden.
     """
-    run_first_statement(clients)
-    start = utcnow()
-    with db.session() as session:
-        a, b, c = session.scalars(
-            select(Participant.id)
-            .where(Participant.event_id == clients.event.id)
-            .order_by(Participant.id)
-        ).all()
-        statement = session.scalars(
-            select(Statement).where(
-                Statement.event_id == clients.event.id, Statement.key == "value"
-            )
-        ).one()
-        first, second = statement.rounds
+    moderator = clients.moderator()
+    a, b, c = (clients.phone() for _ in range(3))
 
-        def reason(round_: Round, phone: int, text: str, minute: int, **fields) -> Reason:
-            written = Reason(
-                event_id=clients.event.id,
-                statement_id=statement.id,
-                round_id=round_.id,
-                participant_id=phone,
-                text=text,
-                written_at=start + timedelta(minutes=minute),
-                **{"state": "visible", **fields},
-            )
-            session.add(written)
-            session.flush()
-            return written
+    def vote(phone, choice: str) -> int:
+        round_id = phone.emit("sync", {}, callback=True)["state"]["round"]["id"]
+        assert phone.emit("vote", {"round": round_id, "choice": choice}, callback=True)["ok"]
+        return round_id
 
-        reason(first, b, "Meer tijd voor de patiënt", 0)
-        fast = reason(first, a, "Snellere diagnoses, minder wachten op zorg", 1, picked=True)
-        reason(first, c, FORMULA, 2)
-        moved = reason(
-            second,
-            a,
-            "Te duur: de kosten bleken hoger dan de opbrengst",
-            3,
-            picked=True,
-            original_text="kosten hoger dan opbrengst!!",
-        )
-        reason(second, b, HIDDEN_TEXT, 4, state="hidden")
-        session.add_all(
-            [
-                ReasonVote(reason_id=fast.id, participant_id=b),
-                ReasonVote(reason_id=fast.id, participant_id=c),
-                ReasonVote(reason_id=moved.id, participant_id=c),
-            ]
-        )
-        session.commit()
+    def give(phone, round_id: int, text: str) -> int:
+        reply = phone.emit("reason_give", {"round": round_id, "text": text}, callback=True)
+        assert reply["ok"], reply
+        return reply["reason"]["id"]
+
+    def moderate(reason_id: int, action: str, **fields) -> None:
+        payload = {"reason": reason_id, "action": action, **fields}
+        assert moderator.emit("reason_moderate", payload, callback=True) == {"ok": True}
+
+    def upvote(phone, reason_id: int) -> None:
+        payload = {"reason": reason_id, "up": True}
+        assert phone.emit("reason_upvote", payload, callback=True)["ok"]
+
+    control(moderator, "next", "open")
+    first = [vote(phone, choice) for phone, choice in ((a, "agree"), (b, "agree"), (c, "disagree"))]
+    give(b, first[0], "Meer tijd voor de patiënt")
+    fast = give(a, first[0], "Snellere diagnoses, minder wachten op zorg")
+    give(c, first[0], FORMULA)
+    assert moderator.emit("reasons_show", {"shown": True}, callback=True) == {"ok": True}
+    upvote(b, fast)
+    upvote(c, fast)
+    moderate(fast, "pick")
+    control(moderator, "close", "new_round")
+    second = vote(a, "disagree")
+    vote(b, "disagree")
+    moved = give(a, second, "kosten hoger dan opbrengst!!")
+    moderate(moved, "edit", text="Te duur: de kosten bleken hoger dan de opbrengst")
+    moderate(moved, "pick")
+    upvote(c, moved)
+    moderate(give(b, second, HIDDEN_TEXT), "hide")
+    control(moderator, "close", "next")
 
 
 def csv_rows(app, event, name: str = "reasons.csv") -> list[dict]:

@@ -78,7 +78,7 @@ def test_vote_through_a_real_server_survives_sigkill(server):
     back = voter.next("state", lambda s: "can_control" in s)
     assert back["phase"] == "open"
     assert back["statement"]["key"] == "value"
-    assert back["you"] == {"choice": "agree"}
+    assert back["you"] == {"choice": "agree", "reason": None}
     assert moderator.next("state", lambda s: "can_control" in s)["phase"] == "open"
     assert moderator.call("control", {"action": "close"}) == {"ok": True}
     assert moderator.call("control", {"action": "reveal"}) == {"ok": True}

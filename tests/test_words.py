@@ -48,14 +48,14 @@ def test_blocklisted_words_never_reach_the_screen():
 
 
 def test_words_by_side_counts_each_option_apart():
-    rows = [
-        {"choice": "agree", "text": "Sneller werken, minder wachten"},
-        {"choice": "agree", "text": "Minder administratie"},
-        {"choice": "disagree", "text": "Privacy van patiënten"},
-        {"choice": "elsewhere", "text": "Niet op een kant"},
-    ]
-    sides = words_by_side(rows, ["agree", "disagree", "abstain"], "nl")
+    texts = {
+        "agree": ["Sneller werken, minder wachten", "Minder administratie"],
+        "disagree": ["Privacy van patiënten"],
+        "abstain": [],
+    }
+    sides = words_by_side(texts, "nl", ["administratie"])
     assert list(sides) == ["agree", "disagree", "abstain"]
-    assert sides["agree"][0] == ["minder", 2]
+    # Lists, as the projector and the page get them.
+    assert sides["agree"] == [["minder", 2], ["sneller", 1], ["wachten", 1], ["werken", 1]]
     assert sides["disagree"] == [["patiënten", 1], ["privacy", 1]]
     assert sides["abstain"] == []

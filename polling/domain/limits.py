@@ -94,6 +94,10 @@ class Limits:
     upvotes_per_participant: RateLimit = field(
         default_factory=lambda: RateLimit(burst=10, per_second=3)
     )
+    # Reasons: one per round, edited a few times at most; five at once, then one every 10 s.
+    reasons_per_participant: RateLimit = field(
+        default_factory=lambda: RateLimit(burst=5, per_second=1 / 10)
+    )
 
     def refusals(self) -> dict[str, int]:
         """Requests refused so far, per limit."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from polling.domain.counts import participants, round_participants, vote_counts
 from polling.domain.events import display_code
 from polling.domain.models import Event, Option, Round, RoundArchive, Statement, Vote, utcnow
+from polling.domain.reasons import reasons_state
 from polling.domain.roles import AUDIENCE, PRESENTER
 from polling.domain.tally import Tally, make_tally
 from polling.domain.voting import TIMER_CHOICES, allowed_actions
@@ -99,6 +100,8 @@ def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snap
         "statement": _statement_payload(statement) if statement else None,
         "round": _round_payload(round_) if round_ else None,
         "revealed": event.results_revealed,
+        # Whether phones may say why they voted, and whether the hall sees the reasons.
+        "reasons": reasons_state(session, event),
     }
     tally = None
     if with_tally and statement is not None and round_ is not None:

@@ -68,27 +68,21 @@ def word_counts(
 
 
 def words_by_side(
-    rows: Iterable[Mapping[str, Any]],
-    options: Sequence[str],
+    texts_by_side: Mapping[str, Iterable[str]],
     language: str,
+    blocklist: Sequence[str] = (),
     *,
     limit: int = LIMIT,
-    blocklist: Sequence[str] = (),
 ) -> dict[str, list[list[Any]]]:
-    """`{option key: [[word, count], ...]}` for reasons given as rows with "choice" and "text"
-    (a reason's side and what it says), every option of `options` present, in their order.
-    Rows on no option (a side that is not one of `options`) are left out. Lists rather than
-    tuples: the same on a page, in JSON and over Socket.IO."""
-    texts: dict[str, list[str]] = {key: [] for key in options}
-    for row in rows:
-        if row.get("choice") in texts:
-            texts[row["choice"]].append(row["text"])
+    """`{option key: [[word, count], ...]}`: each side's most used words, for the reasons'
+    texts of each side. Lists rather than tuples: the same on a page, in JSON and over
+    Socket.IO."""
     return {
-        key: [
+        side: [
             [word, count]
-            for word, count in word_counts(side, language, limit=limit, blocklist=blocklist)
+            for word, count in word_counts(texts, language, limit=limit, blocklist=blocklist)
         ]
-        for key, side in texts.items()
+        for side, texts in texts_by_side.items()
     }
 
 

@@ -10,6 +10,7 @@ from polling.metrics import Metrics
 from polling.realtime import (
     handlers,  # noqa: F401 - registers the Socket.IO handlers
     questions,  # registers the questions' handlers too
+    reasons,  # and the reasons'
 )
 from polling.realtime.admission import Admission
 from polling.realtime.broadcast import TallyPublisher, event_deleted
@@ -22,11 +23,12 @@ __all__ = ["event_deleted", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its tally and question publishers, countdown, vote writer, flood guard and
-    admission control (one of each per process)."""
+    """Give the app its tally, question and reason publishers, countdown, vote writer, flood
+    guard and admission control (one of each per process)."""
     app.extensions["polling_metrics"] = metrics = Metrics()
     app.extensions["polling_tallies"] = TallyPublisher(app)
     app.extensions["polling_questions"] = questions.QuestionPublisher(app)
+    app.extensions["polling_reasons"] = reasons.ReasonPublisher(app)
     app.extensions["polling_countdown"] = Countdown(app)
     app.extensions["polling_limits"] = default_limits()
     app.extensions["polling_flood"] = flood = FloodGuard(

@@ -14,7 +14,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy.orm import Session
 
 from polling import db, socketio
-from polling.domain import events, state, voting
+from polling.domain import events, reasons, state, voting
 from polling.domain.errors import AccessRefused, Refused
 from polling.domain.limits import Limits
 from polling.domain.models import Event
@@ -121,6 +121,8 @@ def on_vote(data: Any = None, *_extra: Any) -> dict[str, Any]:
     except Refused as refused:
         return error(refused.code, refused.message)
     _tallies().vote_committed(identity.event_id)
+    # A changed vote moves its reason to the other side.
+    current_app.extensions["polling_reasons"].changed(identity.event_id)
     return {"ok": True, "round": round_id, "choice": choice}
 
 
@@ -147,6 +149,8 @@ def on_control(data: Any = None, *_extra: Any) -> dict[str, Any]:
         return error(refused.code, refused.message)
     screens_only = action in voting.SCREEN_ONLY_ACTIONS
     broadcast_state(identity.event_id, SCREENS if screens_only else ROLES)
+    if not screens_only:  # another statement or round: its reasons
+        current_app.extensions["polling_reasons"].changed(identity.event_id, screens_now=True)
     return {"ok": True}
 
 
@@ -212,7 +216,8 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
         if identity.participant_id is not None:
             round_id = payload["round"]["id"] if payload["round"] else None
             payload["you"] = {
-                "choice": state.own_choice(db_session, identity.participant_id, round_id)
+                "choice": state.own_choice(db_session, identity.participant_id, round_id),
+                "reason": reasons.own_reason(db_session, identity.participant_id, round_id),
             }
     return payload
 

@@ -9,7 +9,6 @@ event, and only when it changed; the moderator and the projector get their own s
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from flask import Flask, current_app
@@ -19,8 +18,10 @@ from polling import db, socketio
 from polling.domain import questions
 from polling.domain.errors import Refused
 from polling.domain.events import MODERATOR, PRESENTER
+from polling.domain.roles import ROLES
 from polling.domain.state import AUDIENCE
-from polling.realtime.broadcast import room
+from polling.realtime.broadcast import broadcast_state, room
+from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import (
     TOO_FAST,
     Identity,
@@ -34,10 +35,6 @@ from polling.realtime.handlers import (
 
 # How many questions of each list ("Populair", "Nieuw") every phone gets.
 LIST_SIZE = 20
-# Sending one message to 10,000 phones costs this server about a second of CPU: the hall's
-# update goes out no more often than its phones can be sent this many messages a second, so a
-# full hall gets one every few seconds and votes and acks keep their share of the CPU.
-PHONE_MESSAGES_PER_SECOND = 2500
 
 
 def participant_room(event_id: int, participant_id: int) -> str:
@@ -205,6 +202,9 @@ def on_question_settings(data: Any = None) -> dict[str, Any]:
     # Every phone shows the Vragen tab or not, also those that never opened it.
     socketio.emit("questions_mode", {"mode": mode}, to=room(identity.event_id, AUDIENCE))
     _publisher().changed(identity.event_id, screens_now=True)
+    if "reasons" in data:  # every phone's state says whether it may give a reason
+        broadcast_state(identity.event_id, ROLES)
+    current_app.extensions["polling_reasons"].changed(identity.event_id, screens_now=True)
     return {"ok": True}
 
 
@@ -218,49 +218,15 @@ def _publisher() -> QuestionPublisher:
     return publisher
 
 
-class QuestionPublisher:
+class QuestionPublisher(HallPublisher):
     """Sends each event's question lists: to phones at most once per interval and only when
-    the list changed, to the moderator and projector after each moderator action too.
+    the list changed, to the moderator and projector after each moderator action too."""
 
-    It remembers only *which* events (and questions) changed; the lists always come from the
-    database, so every process sends the same.
-    """
+    name = "questions"
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.interval: float = app.config["QUESTION_INTERVAL"]
-        self.pending: dict[int, set[int]] = {}
+        super().__init__(app)
         self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's lists last sent
-        self.hall_due: dict[int, float] = {}  # event id -> when its next hall update may go
-        self.running = False
-
-    def changed(self, event_id: int, *question_ids: int, screens_now: bool = False) -> None:
-        """Note a change; publish now (no interval, or the screens after a moderator action)
-        or at the next tick."""
-        if self.interval <= 0:
-            self.publish(event_id, set(question_ids))
-            return
-        if screens_now:
-            self.publish(event_id, set(), audience=False)
-        self.pending.setdefault(event_id, set()).update(question_ids)
-        if not self.running:
-            self.running = True
-            socketio.start_background_task(self._run)
-
-    def _run(self) -> None:
-        while True:
-            socketio.sleep(self.interval)
-            due, self.pending = self.pending, {}
-            for event_id, question_ids in due.items():
-                try:
-                    if time.monotonic() < self.hall_due.get(event_id, 0):
-                        # The hall's turn comes later: keep what changed for it.
-                        self.pending.setdefault(event_id, set()).update(question_ids)
-                        self.publish(event_id, set(), audience=False)
-                        continue
-                    self.publish(event_id, question_ids)
-                except Exception:  # a failed tick must not stop later ones
-                    self.app.logger.exception("publishing the questions of %s failed", event_id)
 
     def publish(self, event_id: int, question_ids: set[int], *, audience: bool = True) -> None:
         """Send the moderator's and projector's lists, and (if it changed) the hall's; each
@@ -286,9 +252,7 @@ class QuestionPublisher:
         if update is not None:
             self.sent[event_id] = hall
             socketio.emit("questions", update, to=hall_room(event_id))
-            phones = len(socketio.server.manager.rooms.get("/", {}).get(hall_room(event_id), ()))
-            pause = max(self.interval, phones / PHONE_MESSAGES_PER_SECOND)
-            self.hall_due[event_id] = time.monotonic() + pause
+            self.paced(event_id, hall_room(event_id))
         shown = {json.dumps(q, sort_keys=True) for q in listed(hall)}
         for participant, mine in own.items():
             if any(json.dumps(q, sort_keys=True) not in shown for q in mine):
@@ -309,14 +273,7 @@ def hall_update(before: dict[str, Any] | None, hall: dict[str, Any]) -> dict[str
     """What the phones need to go from the lists `before` to `hall`: the lists as ids, the
     questions they had not been sent (or that changed other than in upvotes) in full, and the
     new upvote counts of the others. None if nothing changed."""
-    old = {q["id"]: q for q in listed(before)} if before else {}
-    changed, upvotes = [], []
-    for question in listed(hall):
-        previous = old.get(question["id"])
-        if previous is None or {**previous, "upvotes": 0} != {**question, "upvotes": 0}:
-            changed.append(question)
-        elif previous["upvotes"] != question["upvotes"]:
-            upvotes.append([question["id"], question["upvotes"]])
+    changed, upvotes = item_changes(listed(before) if before else [], listed(hall))
     update = {**_outline(hall), "changed": changed, "upvotes": upvotes}
     if before is not None and not changed and not upvotes and _outline(before) == _outline(hall):
         return None

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from polling.domain import questions, voting
+from polling.domain import questions, reasons, voting
 from polling.domain.errors import Refused, WriteFailed
 from polling.metrics import Metrics
 
@@ -96,6 +96,21 @@ class VoteWriter:
             )
         )
         return asked
+
+    def give_reason(self, participant_id: int, round_id: int, text: Any) -> dict[str, Any]:
+        """Give or replace a phone's reason in a round; returns it as its writer sees it once
+        committed, raises VotingError (a ReasonError) if refused."""
+        self.last_vote = time.monotonic()
+        given: dict[str, Any] = self._submit(
+            lambda c: reasons.give(c, participant_id, round_id, text)
+        )
+        return given
+
+    def upvote_reason(self, participant_id: int, reason_id: int, up: bool) -> int:
+        """Upvote a reason or withdraw it; returns its upvotes once committed."""
+        self.last_vote = time.monotonic()
+        count: int = self._submit(lambda c: reasons.upvote(c, participant_id, reason_id, up))
+        return count
 
     def join(self, event_id: int, token: str) -> int:
         """The participant id of a phone in an event, created if new."""

@@ -175,8 +175,11 @@ def side_words(
     """The words view: per option the words of its side's reasons, each with a size from 1 to
     WORD_SIZES by its count, relative to the most used word of all sides (so sizes compare
     across columns). Empty if no side has a word."""
-    keys = [option["key"] for option in options]
-    counted = words_by_side(reasons, keys, language, blocklist=blocklist)
+    texts: dict[str, list[str]] = {option["key"]: [] for option in options}
+    for reason in reasons:
+        if reason["choice"] in texts:
+            texts[reason["choice"]].append(reason["text"])
+    counted = words_by_side(texts, language, blocklist)
     top = max((count for words in counted.values() for _word, count in words), default=0)
     if not top:
         return []

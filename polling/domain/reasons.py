@@ -1,0 +1,542 @@
+"""The audience's reasons for a vote ("Waarom eens?"), and what those who changed their mind say.
+
+A phone that voted may say why, once per round, while the statement is on screen. A reason's
+side is the option of the phone's vote in that round, read when shown: changing the vote keeps
+the reason and moves it to the new side. From the second round on, a reason whose phone chose
+differently in the round before is a *mover*'s ("eens → oneens"), found the same way.
+
+Moderation is that of the questions (polling.domain.questions): pre-moderation per event, the
+word lists, muted phones. The hall reads and upvotes the reasons only once the moderator shows
+them ("Toon redenen"); the projector shows only the ones the moderator picks. Reasons and
+upvotes are written inside the vote writer's batches; moderator actions commit here. Upvotes
+are always counted from their rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from polling.domain.models import (
+    Event,
+    Option,
+    Participant,
+    Round,
+    Statement,
+    UTCDateTime,
+    Vote,
+    utcnow,
+)
+from polling.domain.question_models import QuestionMute, QuestionSettings
+from polling.domain.questions import QuestionError, is_blocked, normalise, settings_for
+from polling.domain.reason_models import (
+    DISMISSED,
+    HIDDEN,
+    PENDING,
+    VISIBLE,
+    Reason,
+    ReasonVote,
+)
+
+MIN_LENGTH = 3
+MAX_LENGTH = 200
+# How many reasons of each side every phone gets.
+SIDE_SIZE = 20
+
+
+class ReasonError(QuestionError):
+    """A request the rules of reasons refuse."""
+
+
+def clean_text(value: Any) -> str:
+    """A reason's text with its spaces tidied; raise ReasonError if it is not 3 to 200
+    characters of storable text."""
+    if not isinstance(value, str):
+        raise ReasonError("bad_request", "Send {round: <id>, text: <your reason>}.")
+    cleaned = " ".join(value.split())
+    try:
+        cleaned.encode()
+    except UnicodeEncodeError:
+        raise ReasonError("bad_request", "The reason must be text.") from None
+    if len(cleaned) < MIN_LENGTH:
+        raise ReasonError("too_short", f"A reason needs at least {MIN_LENGTH} characters.")
+    if len(cleaned) > MAX_LENGTH:
+        raise ReasonError("too_long", f"A reason has at most {MAX_LENGTH} characters.")
+    return cleaned
+
+
+# ---------- giving a reason (inside the vote writer's batch) ----------
+
+
+def give(connection: Connection, participant_id: int, round_id: int, text_: Any) -> dict[str, Any]:
+    """Give (or replace) this phone's reason in a round; returns it as its writer sees it.
+
+    Does not commit: the vote writer commits it with its batch and acknowledges it after.
+    """
+    cleaned = clean_text(text_)
+    with Session(
+        bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False
+    ) as session:
+        round_, statement, event = _current_round(session, participant_id, round_id)
+        settings = settings_for(session, event.id)
+        if settings.reasons != "open":
+            raise ReasonError("reasons_closed", "Reasons cannot be given now.")
+        choice = _choices(session, round_.id, [participant_id]).get(participant_id)
+        if choice is None:
+            raise ReasonError("not_voted", "Vote first, then say why.")
+        reason = session.scalar(
+            select(Reason).where(
+                Reason.round_id == round_.id, Reason.participant_id == participant_id
+            )
+        )
+        if reason is None:
+            reason = Reason(
+                event_id=event.id,
+                statement_id=statement.id,
+                round_id=round_.id,
+                participant_id=participant_id,
+                text=cleaned,
+                written_at=utcnow(),
+            )
+            session.add(reason)
+            _admit(session, settings, reason)
+        elif reason.text != cleaned:
+            reason.text = cleaned
+            reason.written_at = utcnow()
+            reason.picked = False  # the moderator picked other words than these
+            if reason.state not in (HIDDEN, DISMISSED):
+                _admit(session, settings, reason)
+        session.flush()
+        return own_view(reason, choice)
+
+
+def _current_round(
+    session: Session, participant_id: int, round_id: int
+) -> tuple[Round, Statement, Event]:
+    """The round, if it is the latest round of the statement on screen of the phone's event."""
+    participant = session.get(Participant, participant_id)
+    if participant is None:  # ids are never reused: its event was deleted
+        raise ReasonError("event_gone", "This event has been deleted.")
+    round_ = session.get(Round, round_id)
+    statement = session.get(Statement, round_.statement_id) if round_ is not None else None
+    if round_ is None or statement is None or statement.event_id != participant.event_id:
+        raise ReasonError("unknown_round", "There is no such round in this event.")
+    event = session.get(Event, statement.event_id)
+    assert event is not None
+    latest = session.scalar(
+        select(func.max(Round.number)).where(Round.statement_id == statement.id)
+    )
+    if event.current_position != statement.position or round_.number != latest:
+        raise ReasonError("not_current", "This round is no longer on screen.")
+    return round_, statement, event
+
+
+def _admit(session: Session, settings: QuestionSettings, reason: Reason) -> None:
+    """Visible at once, or waiting for the moderator: pre-moderation, a muted phone, or a word
+    of the blocklist."""
+    muted = session.get(QuestionMute, (reason.event_id, reason.participant_id)) is not None
+    blocked = is_blocked(normalise(reason.text), settings.blocklist)
+    reason.held = "muted" if muted else "blocklist" if blocked else None
+    if settings.reasons_premoderation or reason.held is not None:
+        reason.state = PENDING
+        reason.approved_at = None
+    else:
+        reason.state = VISIBLE
+        reason.approved_at = reason.approved_at or utcnow()
+
+
+def own_view(reason: Reason, choice: str | None) -> dict[str, Any]:
+    """A reason as the phone that gave it sees it. A dismissed one stays "pending" for it."""
+    return {
+        "id": reason.id,
+        "round": reason.round_id,
+        "text": reason.text,
+        "choice": choice,
+        "state": PENDING if reason.state == DISMISSED else reason.state,
+    }
+
+
+def own_reason(
+    session: Session, participant_id: int, round_id: int | None
+) -> dict[str, Any] | None:
+    """This phone's reason in a round, for its state after a reconnect."""
+    if round_id is None:
+        return None
+    reason = session.scalar(
+        select(Reason).where(Reason.round_id == round_id, Reason.participant_id == participant_id)
+    )
+    if reason is None:
+        return None
+    return own_view(reason, _choices(session, round_id, [participant_id]).get(participant_id))
+
+
+# ---------- upvotes (written in groups by the vote writer) ----------
+
+# One statement checks every rule and writes the upvote: the reason is visible, the moderator
+# showed its statement's reasons, the phone is of the same event and did not write it. The
+# unique constraint one_upvote_per_reason makes a second tap change nothing.
+_UPVOTE = text(
+    """
+    INSERT INTO reason_votes (reason_id, participant_id, cast_at)
+    SELECT r.id, p.id, :cast_at
+    FROM reasons r
+    JOIN participants p ON p.event_id = r.event_id
+    JOIN statements s ON s.id = r.statement_id
+    WHERE r.id = :reason_id AND p.id = :participant_id
+      AND r.state = 'visible' AND s.reasons_shown
+      AND (r.participant_id IS NULL OR r.participant_id <> p.id)
+    ON CONFLICT (reason_id, participant_id) DO NOTHING
+    """
+).bindparams(bindparam("cast_at", type_=UTCDateTime))
+
+
+def upvote(connection: Connection, participant_id: int, reason_id: int, up: bool) -> int:
+    """Upvote (or withdraw the upvote of) a reason; return its upvotes after. Not committed."""
+    parameters = {"reason_id": reason_id, "participant_id": participant_id}
+    if up:
+        written = connection.execute(_UPVOTE, {**parameters, "cast_at": utcnow()})
+        if written.rowcount != 1 and not _has_upvoted(connection, participant_id, reason_id):
+            raise _upvote_refusal(connection, participant_id, reason_id)
+    else:
+        connection.execute(
+            delete(ReasonVote).where(
+                ReasonVote.reason_id == reason_id, ReasonVote.participant_id == participant_id
+            )
+        )
+        if _reason_event(connection, reason_id) != _participant_event(connection, participant_id):
+            raise ReasonError("unknown_reason", "There is no such reason in this event.")
+    return connection.execute(
+        select(func.count()).select_from(ReasonVote).where(ReasonVote.reason_id == reason_id)
+    ).scalar_one()
+
+
+def _has_upvoted(connection: Connection, participant_id: int, reason_id: int) -> bool:
+    found = connection.execute(
+        select(ReasonVote.id).where(
+            ReasonVote.reason_id == reason_id, ReasonVote.participant_id == participant_id
+        )
+    ).first()
+    return found is not None
+
+
+def _reason_event(connection: Connection, reason_id: int) -> int | None:
+    return connection.execute(select(Reason.event_id).where(Reason.id == reason_id)).scalar()
+
+
+def _participant_event(connection: Connection, participant_id: int) -> int | None:
+    return connection.execute(
+        select(Participant.event_id).where(Participant.id == participant_id)
+    ).scalar()
+
+
+def _upvote_refusal(connection: Connection, participant_id: int, reason_id: int) -> ReasonError:
+    """Why an upvote was not written (the rare path, so more queries are fine)."""
+    found = connection.execute(
+        select(Reason.event_id, Reason.state, Reason.participant_id, Statement.reasons_shown)
+        .join(Statement, Statement.id == Reason.statement_id)
+        .where(Reason.id == reason_id)
+    ).first()
+    if found is None or found.event_id != _participant_event(connection, participant_id):
+        return ReasonError("unknown_reason", "There is no such reason in this event.")
+    if found.participant_id == participant_id:
+        return ReasonError("own_reason", "You cannot upvote your own reason.")
+    if not found.reasons_shown:
+        return ReasonError("not_shown", "The reasons are not shown yet.")
+    return ReasonError("not_upvotable", "This reason cannot be upvoted.")
+
+
+# ---------- the moderator ----------
+
+# action -> (states it applies to, the state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "approve": ((PENDING, DISMISSED), VISIBLE),
+    "dismiss": ((PENDING,), DISMISSED),
+    "hide": ((VISIBLE,), HIDDEN),
+    "restore": ((HIDDEN, DISMISSED), VISIBLE),
+    # On the projector: picking a waiting reason approves it.
+    "pick": ((PENDING, VISIBLE), VISIBLE),
+}
+MODERATOR_ACTIONS = (*TRANSITIONS, "unpick", "edit", "mute", "unmute")
+
+
+def moderate(
+    session: Session, event_id: int, reason_id: Any, action: Any, text_: Any = None
+) -> Reason:
+    """Apply a moderator action to a reason and commit it.
+
+    `edit` (and `approve`, `pick` with a text) shortens or tidies the words; the writer's own
+    are kept for the export. `mute` holds the phone's later reasons and questions.
+    """
+    if action not in MODERATOR_ACTIONS:
+        raise ReasonError("bad_request", f"Send {{action: one of {', '.join(MODERATOR_ACTIONS)}}}.")
+    reason = _reason(session, event_id, reason_id)
+    if text_ is not None and action in ("approve", "pick", "edit"):
+        cleaned = clean_text(text_)
+        if cleaned != reason.text:
+            reason.original_text = reason.original_text or reason.text
+            reason.text = cleaned
+    elif action == "edit":
+        raise ReasonError("bad_request", "Send the new text.")
+    now = utcnow()
+    if action in TRANSITIONS:
+        sources, target = TRANSITIONS[action]
+        if reason.state not in sources:
+            raise ReasonError("not_allowed", f"This reason is {reason.state}: cannot {action}.")
+        reason.state = target
+        reason.held = None if target == VISIBLE else reason.held
+        if target == VISIBLE:
+            reason.approved_at = reason.approved_at or now
+    if action == "pick":
+        reason.picked, reason.picked_at = True, now
+    elif action in ("unpick", "hide"):
+        reason.picked = False
+    elif action in ("mute", "unmute"):
+        _mute(session, event_id, reason, action == "mute")
+    session.commit()
+    return reason
+
+
+def _mute(session: Session, event_id: int, reason: Reason, mute: bool) -> None:
+    if reason.participant_id is None:
+        raise ReasonError("not_allowed", "The writer of this reason is no longer known.")
+    existing = session.get(QuestionMute, (event_id, reason.participant_id))
+    if mute and existing is None:
+        session.add(QuestionMute(event_id=event_id, participant_id=reason.participant_id))
+    elif not mute and existing is not None:
+        session.delete(existing)
+
+
+def show(session: Session, event_id: int, shown: Any) -> Statement:
+    """Toon redenen (or hide them again) for the statement on screen; commit."""
+    if not isinstance(shown, bool):
+        raise ReasonError("bad_request", "Send {shown: true|false}.")
+    event = session.get(Event, event_id)
+    if event is None:
+        raise ReasonError("unknown_event", "This event no longer exists.")
+    statement = event.current_statement
+    if statement is None:
+        raise ReasonError("no_statement", "No statement is on screen.")
+    statement.reasons_shown = shown
+    session.commit()
+    return statement
+
+
+def _reason(session: Session, event_id: int, reason_id: Any) -> Reason:
+    if not isinstance(reason_id, int) or isinstance(reason_id, bool) or not 0 < reason_id < 2**63:
+        raise ReasonError("bad_request", "Send {reason: <id>}.")
+    reason = session.get(Reason, reason_id)
+    if reason is None or reason.event_id != event_id:
+        raise ReasonError("unknown_reason", "There is no such reason in this event.")
+    return reason
+
+
+# ---------- reading ----------
+
+
+def _choices(session: Session, round_id: int, participant_ids: Iterable[int]) -> dict[int, str]:
+    """participant id -> the option key of its vote in a round."""
+    wanted = list(participant_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Vote.participant_id, Option.key)
+        .join(Option, Option.id == Vote.option_id)
+        .where(Vote.round_id == round_id, Vote.participant_id.in_(wanted))
+    )
+    return {participant: key for participant, key in rows}
+
+
+def upvote_counts(session: Session, reason_ids: list[int]) -> dict[int, int]:
+    """Upvotes per reason, counted from the rows."""
+    if not reason_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(ReasonVote.reason_id, func.count())
+            .where(ReasonVote.reason_id.in_(reason_ids))
+            .group_by(ReasonVote.reason_id)
+        ).all()
+    )
+
+
+@dataclass
+class ReasonBoard:
+    """The reasons of the round on screen, with their sides, movers and upvotes, read once;
+    each screen's view is cut from it."""
+
+    event: Event
+    settings: QuestionSettings
+    statement: Statement
+    round_: Round
+    reasons: list[Reason]
+    choices: dict[int, str]  # reason id -> its side now
+    previous: dict[int, str]  # reason id -> its side in the round before, for movers only
+    counts: dict[int, int]
+    muted: set[int] = field(default_factory=set)
+
+    def view(self, reason: Reason, *, moderator: bool = False) -> dict[str, Any]:
+        """A reason as a screen shows it (texts are text; the pages never parse them)."""
+        before = self.previous.get(reason.id)
+        view: dict[str, Any] = {
+            "id": reason.id,
+            "text": reason.text,
+            "choice": self.choices.get(reason.id),
+            "upvotes": self.counts.get(reason.id, 0),
+            "state": reason.state,
+            "picked": reason.picked,
+            "moved": {"from": before, "to": self.choices.get(reason.id)} if before else None,
+            "written_at": reason.written_at.isoformat(),
+        }
+        if moderator:
+            view.update(
+                held=reason.held,
+                muted=reason.participant_id in self.muted,
+                original_text=reason.original_text,
+            )
+        return view
+
+    def _outline(self) -> dict[str, Any]:
+        return {
+            "statement": self.statement.id,
+            "round": self.round_.number,
+            "shown": self.statement.reasons_shown,
+            "mode": self.settings.reasons,
+            "options": [{"key": o.key, "labels": o.labels} for o in self.statement.options],
+        }
+
+    def popular(self, chosen: Iterable[Reason]) -> list[Reason]:
+        """Most upvoted first; ties, the older first."""
+        return sorted(chosen, key=lambda r: (-self.counts.get(r.id, 0), r.written_at, r.id))
+
+    def audience(self, size: int = SIDE_SIZE) -> dict[str, Any]:
+        """What every phone gets (the same for the whole hall): nothing but the outline until
+        the moderator shows the reasons; then the most upvoted visible ones per side."""
+        payload = {**self._outline(), "sides": {}, "movers": [], "total": 0}
+        if not self.statement.reasons_shown:
+            return payload
+        visible = [r for r in self.reasons if r.state == VISIBLE and r.id in self.choices]
+        payload["sides"] = {
+            option.key: [
+                self.view(r)
+                for r in self.popular(r for r in visible if self.choices[r.id] == option.key)
+            ][:size]
+            for option in self.statement.options
+        }
+        payload["movers"] = [
+            self.view(r) for r in self.popular(r for r in visible if r.id in self.previous)
+        ][:size]
+        payload["total"] = len(visible)
+        return payload
+
+    def moderator(self) -> dict[str, Any]:
+        """Every reason of the round, for the moderator, most upvoted first."""
+        return {
+            **self._outline(),
+            "premoderation": self.settings.reasons_premoderation,
+            "reasons": [self.view(r, moderator=True) for r in self.popular(self.reasons)],
+        }
+
+    def screen(self) -> dict[str, Any]:
+        """For the projector: the picked reasons per side, the movers' in a column of their own."""
+        picked = [r for r in self.popular(self.reasons) if r.picked and r.id in self.choices]
+        return {
+            **self._outline(),
+            "view": self.settings.view,
+            "sides": {
+                option.key: [
+                    self.view(r)
+                    for r in picked
+                    if self.choices[r.id] == option.key and r.id not in self.previous
+                ]
+                for option in self.statement.options
+            },
+            "movers": [self.view(r) for r in picked if r.id in self.previous],
+        }
+
+    def texts_by_side(self) -> dict[str, list[str]]:
+        """The visible reasons' texts per side: what the words view counts."""
+        sides: dict[str, list[str]] = {option.key: [] for option in self.statement.options}
+        for reason in self.reasons:
+            side = self.choices.get(reason.id)
+            if reason.state == VISIBLE and side in sides:
+                sides[side].append(reason.text)
+        return sides
+
+
+def reason_board(session: Session, event_id: int) -> ReasonBoard | None:
+    """Read the reasons of the round on screen (a few queries), or None if there is none."""
+    event = session.get(Event, event_id)
+    statement = event.current_statement if event is not None else None
+    round_ = statement.latest_round if statement is not None else None
+    if event is None or statement is None or round_ is None:
+        return None
+    reasons = list(
+        session.scalars(select(Reason).where(Reason.round_id == round_.id).order_by(Reason.id))
+    )
+    writers = {r.participant_id: r.id for r in reasons if r.participant_id is not None}
+    now = _choices(session, round_.id, writers)
+    choices = {writers[p]: key for p, key in now.items()}
+    for reason in reasons:
+        if reason.participant_id is None and reason.archived_choice:
+            choices[reason.id] = reason.archived_choice
+    previous: dict[int, str] = {}
+    earlier = _round_before(session, round_)
+    if earlier is not None:
+        before = _choices(session, earlier.id, writers)
+        previous = {writers[p]: key for p, key in before.items() if key != now.get(p)}
+        for reason in reasons:
+            if reason.participant_id is None and reason.archived_previous:
+                previous[reason.id] = reason.archived_previous
+    counts = upvote_counts(session, [r.id for r in reasons])
+    for reason in reasons:
+        if reason.archived_upvotes:
+            counts[reason.id] = counts.get(reason.id, 0) + reason.archived_upvotes
+    muted = set(
+        session.scalars(
+            select(QuestionMute.participant_id).where(QuestionMute.event_id == event_id)
+        )
+    )
+    return ReasonBoard(
+        event,
+        settings_for(session, event_id),
+        statement,
+        round_,
+        reasons,
+        choices,
+        previous,
+        counts,
+        muted,
+    )
+
+
+def _round_before(session: Session, round_: Round) -> Round | None:
+    if round_.number <= 1:
+        return None
+    return session.scalar(
+        select(Round).where(
+            Round.statement_id == round_.statement_id, Round.number == round_.number - 1
+        )
+    )
+
+
+def own_upvotes(session: Session, event_id: int, participant_id: int) -> list[int]:
+    """The ids of the reasons this phone upvoted."""
+    return list(
+        session.scalars(
+            select(ReasonVote.reason_id)
+            .join(Reason, Reason.id == ReasonVote.reason_id)
+            .where(Reason.event_id == event_id, ReasonVote.participant_id == participant_id)
+        )
+    )
+
+
+def reasons_state(session: Session, event: Event) -> dict[str, Any] | None:
+    """What every screen's state says of the reasons: given or not, shown or not."""
+    statement = event.current_statement
+    if statement is None:
+        return None
+    return {"mode": settings_for(session, event.id).reasons, "shown": statement.reasons_shown}

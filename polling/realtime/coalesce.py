@@ -1,0 +1,89 @@
+"""The pacing shared by the publishers of the hall's lists (questions, reasons).
+
+Phones never get a message per upvote: a publisher remembers only *which* events (and items)
+changed, and sends the hall's list at most once per interval per event, and only when it
+changed; the moderator and the projector get theirs at once after a moderator action. The
+lists always come from the database, so every process sends the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask
+
+from polling import socketio
+
+# Sending one message to 10,000 phones costs this server about a second of CPU: the hall's
+# update goes out no more often than its phones can be sent this many messages a second, so a
+# full hall gets one every few seconds and votes and acks keep their share of the CPU.
+PHONE_MESSAGES_PER_SECOND = 2500
+
+
+class HallPublisher:
+    """Coalesces changes per event; subclasses say what to send (`publish`)."""
+
+    name = "lists"
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.interval: float = app.config["QUESTION_INTERVAL"]
+        self.pending: dict[int, set[int]] = {}
+        self.hall_due: dict[int, float] = {}  # event id -> when its next hall update may go
+        self.running = False
+
+    def changed(self, event_id: int, *item_ids: int, screens_now: bool = False) -> None:
+        """Note a change; publish now (no interval, or the screens after a moderator action)
+        or at the next tick."""
+        if self.interval <= 0:
+            self.publish(event_id, set(item_ids))
+            return
+        if screens_now:
+            self.publish(event_id, set(), audience=False)
+        self.pending.setdefault(event_id, set()).update(item_ids)
+        if not self.running:
+            self.running = True
+            socketio.start_background_task(self._run)
+
+    def _run(self) -> None:
+        while True:
+            socketio.sleep(self.interval)
+            due, self.pending = self.pending, {}
+            for event_id, item_ids in due.items():
+                try:
+                    if time.monotonic() < self.hall_due.get(event_id, 0):
+                        # The hall's turn comes later: keep what changed for it.
+                        self.pending.setdefault(event_id, set()).update(item_ids)
+                        self.publish(event_id, set(), audience=False)
+                        continue
+                    self.publish(event_id, item_ids)
+                except Exception:  # a failed tick must not stop later ones
+                    self.app.logger.exception("publishing the %s of %s failed", self.name, event_id)
+
+    def publish(self, event_id: int, item_ids: set[int], *, audience: bool = True) -> None:
+        raise NotImplementedError
+
+    def paced(self, event_id: int, hall_room: str) -> None:
+        """After a hall update: the next waits until this one reached every phone."""
+        phones = len(socketio.server.manager.rooms.get("/", {}).get(hall_room, ()))
+        pause = max(self.interval, phones / PHONE_MESSAGES_PER_SECOND)
+        self.hall_due[event_id] = time.monotonic() + pause
+
+
+def item_changes(
+    before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[list[int]]]:
+    """What phones need to go from the items `before` to `after` (items with an `id` and
+    `upvotes`): the items new or changed other than in upvotes, in full, and the new upvote
+    counts of the others as [id, upvotes]. A phone keeps the items it was sent by id."""
+    old = {item["id"]: item for item in before}
+    changed, upvotes = [], []
+    for item in after:
+        previous = old.get(item["id"])
+        if previous is None or {**previous, "upvotes": 0} != {**item, "upvotes": 0}:
+            changed.append(item)
+        elif previous["upvotes"] != item["upvotes"]:
+            upvotes.append([item["id"], item["upvotes"]])
+    return changed, upvotes

@@ -1,0 +1,214 @@
+"""Socket.IO handlers of the audience's reasons for a vote, and the publisher of their lists.
+
+Handlers are thin: check who is asking, validate the payload's shape, call a domain function
+of polling.domain.reasons (which commits, or the vote writer commits), then tell the publisher
+what changed. The hall's lists are paced like the questions' (polling.realtime.coalesce).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from flask_socketio import join_room
+
+from polling import db, socketio
+from polling.domain import reasons
+from polling.domain.errors import Refused
+from polling.domain.events import MODERATOR, PRESENTER
+from polling.domain.roles import ROLES
+from polling.domain.words import words_by_side
+from polling.realtime.broadcast import broadcast_state, room
+from polling.realtime.coalesce import HallPublisher, item_changes
+from polling.realtime.handlers import TOO_FAST, _identity, _is_id, _limits, _sid, _writer, error
+from polling.realtime.questions import _controller, refusal
+
+
+def hall_room(event_id: int) -> str:
+    """The phones that asked for the reasons (sent reasons_sync): only they get the lists."""
+    return f"event-{event_id}-reasons"
+
+
+@socketio.on("reasons_sync")
+def on_reasons_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """This connection's view of the reasons of the round on screen; a phone also gets its
+    own reason and upvotes, and from now on the hall's updates."""
+    identity = _identity()
+    if identity is None:
+        return error("not_joined", "Connect with a valid event code first.")
+    if not _limits().requests_per_connection.allow(_sid()):
+        return TOO_FAST
+    with db.session() as db_session:
+        board = reasons.reason_board(db_session, identity.event_id)
+        if board is None:
+            return {"ok": True, "reasons": None}
+        if identity.participant_id is not None:
+            join_room(hall_room(identity.event_id))
+            payload = board.audience()
+            payload["mine"] = reasons.own_reason(
+                db_session, identity.participant_id, board.round_.id
+            )
+            payload["upvoted"] = reasons.own_upvotes(
+                db_session, identity.event_id, identity.participant_id
+            )
+        elif identity.role == MODERATOR:
+            payload = board.moderator()
+        else:
+            payload = _screen(board)
+        db_session.commit()  # settings_for may have stored an old event's defaults
+    return {"ok": True, "reasons": payload}
+
+
+@socketio.on("reason_give")
+def on_reason_give(data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """Say why: {round: id, text}. One reason per phone per round; a second replaces it."""
+    identity = _identity()
+    if identity is None or identity.participant_id is None:
+        return error("not_audience", "Only the audience can give reasons.")
+    fields = data if isinstance(data, dict) else {}
+    round_id, text = fields.get("round"), fields.get("text")
+    if not _is_id(round_id) or not isinstance(text, str) or len(text) > 4 * reasons.MAX_LENGTH:
+        return error("bad_request", "Send {round: <id>, text: <your reason>}.")
+    if not _limits().reasons_per_participant.allow(identity.participant_id):
+        return error("rate_limited", "You changed your reason several times just now; wait.")
+    try:
+        view = _writer().give_reason(identity.participant_id, round_id, text)
+    except Refused as refused:
+        return refusal(refused)
+    _publisher().changed(identity.event_id, view["id"])
+    return {"ok": True, "reason": view}
+
+
+@socketio.on("reason_upvote")
+def on_reason_upvote(data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """Upvote a reason or withdraw it: {reason: id, up: true|false}; acked once committed."""
+    identity = _identity()
+    if identity is None or identity.participant_id is None:
+        return error("not_audience", "Only the audience can upvote.")
+    fields = data if isinstance(data, dict) else {}
+    reason_id, up = fields.get("reason"), fields.get("up", True)
+    if not _is_id(reason_id) or not isinstance(up, bool):
+        return error("bad_request", "Send {reason: <id>, up: true|false}.")
+    if not _limits().upvotes_per_participant.allow(identity.participant_id):
+        return TOO_FAST
+    try:
+        upvotes = _writer().upvote_reason(identity.participant_id, reason_id, up)
+    except Refused as refused:
+        return refusal(refused)
+    _publisher().changed(identity.event_id, reason_id)
+    return {"ok": True, "reason": reason_id, "up": up, "upvotes": upvotes}
+
+
+@socketio.on("reason_moderate")
+def on_reason_moderate(data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """A moderator action on one reason: {reason, action, text?}."""
+    identity = _controller()
+    if identity is None:
+        return error("forbidden", "Only the moderator can moderate reasons.")
+    if not _limits().requests_per_connection.allow(_sid()):
+        return TOO_FAST
+    fields = data if isinstance(data, dict) else {}
+    try:
+        with db.session() as db_session:
+            reason = reasons.moderate(
+                db_session,
+                identity.event_id,
+                fields.get("reason"),
+                fields.get("action"),
+                fields.get("text"),
+            )
+            reason_id = reason.id
+    except Refused as refused:
+        return refusal(refused)
+    _publisher().changed(identity.event_id, reason_id, screens_now=True)
+    return {"ok": True}
+
+
+@socketio.on("reasons_show")
+def on_reasons_show(data: Any = None, *_extra: Any) -> dict[str, Any]:
+    """Toon redenen: {shown: true|false} for the statement on screen."""
+    identity = _controller()
+    if identity is None:
+        return error("forbidden", "Only the moderator can show the reasons.")
+    if not _limits().requests_per_connection.allow(_sid()):
+        return TOO_FAST
+    fields = data if isinstance(data, dict) else {}
+    try:
+        with db.session() as db_session:
+            reasons.show(db_session, identity.event_id, fields.get("shown"))
+    except Refused as refused:
+        return refusal(refused)
+    broadcast_state(identity.event_id, ROLES)  # every phone's state says whether they are shown
+    _publisher().changed(identity.event_id, screens_now=True)
+    return {"ok": True}
+
+
+def _publisher() -> ReasonPublisher:
+    publisher: ReasonPublisher = current_app.extensions["polling_reasons"]
+    return publisher
+
+
+def _screen(board: reasons.ReasonBoard) -> dict[str, Any]:
+    """The projector's view; the words per side only while the projector shows them."""
+    payload = board.screen()
+    if board.settings.view == "words":
+        payload["words"] = words_by_side(
+            board.texts_by_side(), board.event.language, board.settings.blocklist
+        )
+    return payload
+
+
+class ReasonPublisher(HallPublisher):
+    """Sends the reasons of each event's round on screen: to phones at most once per interval
+    and only when they changed, to the moderator and projector after each moderator action."""
+
+    name = "reasons"
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's payload last sent
+
+    def publish(self, event_id: int, item_ids: set[int], *, audience: bool = True) -> None:
+        with self.app.app_context(), db.session() as db_session:
+            board = reasons.reason_board(db_session, event_id)
+            if board is None:
+                self.sent.pop(event_id, None)
+                return
+            moderator, screen = board.moderator(), _screen(board)
+            hall = board.audience() if audience else None
+        socketio.emit("reasons_moderator", moderator, to=room(event_id, MODERATOR))
+        socketio.emit("reasons_screen", screen, to=room(event_id, PRESENTER))
+        if hall is None:
+            return
+        update = hall_update(self.sent.get(event_id), hall)
+        if update is not None:
+            self.sent[event_id] = hall
+            socketio.emit("reasons", update, to=hall_room(event_id))
+            self.paced(event_id, hall_room(event_id))
+
+
+def listed(hall: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every reason the hall's lists show, once."""
+    found = {r["id"]: r for side in hall["sides"].values() for r in side}
+    found.update((r["id"], r) for r in hall["movers"])
+    return list(found.values())
+
+
+def outline(hall: dict[str, Any]) -> dict[str, Any]:
+    """The hall's lists as ids, with what the reasons are of."""
+    return {
+        **{k: v for k, v in hall.items() if k not in ("sides", "movers")},
+        "sides": {key: [r["id"] for r in side] for key, side in hall["sides"].items()},
+        "movers": [r["id"] for r in hall["movers"]],
+    }
+
+
+def hall_update(before: dict[str, Any] | None, hall: dict[str, Any]) -> dict[str, Any] | None:
+    """What the phones need to go from `before` to `hall`: the lists as ids, the reasons they
+    had not been sent (or that changed other than in upvotes) in full, and the new upvote
+    counts of the others. None if nothing changed. A full hall of reasons sent to 10,000
+    phones each time would be megabytes a tick over the venue's Wi-Fi."""
+    changed, upvotes = item_changes(listed(before) if before else [], listed(hall))
+    if before is not None and not changed and not upvotes and outline(before) == outline(hall):
+        return None
+    return {**outline(hall), "changed": changed, "upvotes": upvotes}
