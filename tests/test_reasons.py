@@ -87,6 +87,7 @@ def test_bad_reasons_are_refused_with_a_clear_code_and_change_nothing(clients):
     for payload, code in (
         ({"round": round_id, "text": "ja"}, "too_short"),
         ({"round": round_id, "text": "x" * 201}, "too_long"),
+        ({"round": round_id, "text": "x" * 100_000}, "too_long"),
         ({"round": round_id, "text": "\ud800 geen tekst"}, "bad_request"),
         ({"round": round_id}, "bad_request"),
         ({"round": "1", "text": "Een reden"}, "bad_request"),

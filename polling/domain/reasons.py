@@ -41,6 +41,7 @@ from polling.domain.reason_models import (
     Reason,
     ReasonVote,
 )
+from polling.domain.state import round_on_screen
 
 MIN_LENGTH = 3
 MAX_LENGTH = 200
@@ -513,6 +514,14 @@ def reason_board(session: Session, event_id: int) -> ReasonBoard | None:
     )
 
 
+def round_has_reasons(session: Session, event_id: int) -> bool:
+    """Whether the round on screen has any reason (two light queries, no texts loaded)."""
+    row = round_on_screen(session, event_id)
+    if row is None:
+        return False
+    return session.scalar(select(Reason.id).where(Reason.round_id == row.id).limit(1)) is not None
+
+
 def _round_before(session: Session, round_: Round) -> Round | None:
     if round_.number <= 1:
         return None
@@ -532,11 +541,3 @@ def own_upvotes(session: Session, event_id: int, participant_id: int) -> list[in
             .where(Reason.event_id == event_id, ReasonVote.participant_id == participant_id)
         )
     )
-
-
-def reasons_state(session: Session, event: Event) -> dict[str, Any] | None:
-    """What every screen's state says of the reasons: given or not, shown or not."""
-    statement = event.current_statement
-    if statement is None:
-        return None
-    return {"mode": settings_for(session, event.id).reasons, "shown": statement.reasons_shown}

@@ -217,18 +217,27 @@ def allowed_actions(event: Event) -> list[str]:
     return [action for action in ACTIONS if allowed[action]]
 
 
+# Open rounds whose countdown ran out, with their events.
+_DUE_ROUNDS = (
+    select(Round.id, Statement.event_id)
+    .join(Statement, Round.statement_id == Statement.id)
+    .where(
+        Round.closed_at.is_(None),
+        Round.closes_at.is_not(None),
+        Round.closes_at <= bindparam("now", type_=UTCDateTime),
+    )
+)
+
+
 def close_due_rounds(session: Session, now: datetime | None = None) -> list[int]:
     """Close every open round whose countdown has run out; commit; return their events' ids.
 
     Each round is closed by a conditional UPDATE, so when several server processes run this
     at once exactly one closes (and announces) it.
     """
-    now = now or utcnow()
-    due = session.execute(
-        select(Round.id, Statement.event_id)
-        .join(Statement, Round.statement_id == Statement.id)
-        .where(Round.closed_at.is_(None), Round.closes_at.is_not(None), Round.closes_at <= now)
-    ).all()
+    due = session.execute(_DUE_ROUNDS, {"now": now or utcnow()}).all()
+    if not due:
+        return []  # almost always, a few times a second: no statement to build, no commit
     closed = []
     for round_id, event_id in due:
         result = session.execute(

@@ -23,6 +23,9 @@ from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import TOO_FAST, _identity, _is_id, _limits, _sid, _writer, error
 from polling.realtime.questions import _controller, refusal
 
+# Noted as a changed item when a vote came in: no reason has this id.
+VOTED = 0
+
 
 def hall_room(event_id: int) -> str:
     """The phones that asked for the reasons (sent reasons_sync): only they get the lists."""
@@ -67,8 +70,10 @@ def on_reason_give(data: Any = None, *_extra: Any) -> dict[str, Any]:
         return error("not_audience", "Only the audience can give reasons.")
     fields = data if isinstance(data, dict) else {}
     round_id, text = fields.get("round"), fields.get("text")
-    if not _is_id(round_id) or not isinstance(text, str) or len(text) > 4 * reasons.MAX_LENGTH:
+    if not _is_id(round_id) or not isinstance(text, str):
         return error("bad_request", "Send {round: <id>, text: <your reason>}.")
+    if len(text) > 4 * reasons.MAX_LENGTH:  # not even worth tidying its spaces
+        return error("too_long", f"A reason has at most {reasons.MAX_LENGTH} characters.")
     if not _limits().reasons_per_participant.allow(identity.participant_id):
         return error("rate_limited", "You changed your reason several times just now; wait.")
     try:
@@ -168,8 +173,14 @@ class ReasonPublisher(HallPublisher):
         super().__init__(app)
         self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's payload last sent
 
+    def vote_committed(self, event_id: int) -> None:
+        """A vote may have moved a reason to the other side: look at the next tick."""
+        self.changed(event_id, VOTED)
+
     def publish(self, event_id: int, item_ids: set[int], *, audience: bool = True) -> None:
         with self.app.app_context(), db.session() as db_session:
+            if item_ids == {VOTED} and not reasons.round_has_reasons(db_session, event_id):
+                return  # votes alone, and no reason they could move: nothing to send
             board = reasons.reason_board(db_session, event_id)
             if board is None:
                 self.sent.pop(event_id, None)
