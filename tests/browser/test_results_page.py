@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from polling.domain.models import Participant, Statement
 from polling.domain.reason_models import Reason
-from tests.browser.helpers import axe_check, control, expect, vote
+from tests.browser.helpers import axe_check, control, expect, screenshot, vote
 from tests.server_process import ServerProcess
 
 if TYPE_CHECKING:
@@ -114,5 +114,7 @@ def test_results_page_shows_the_reasons_and_their_words(browse: Browse, server: 
     expect(words.get_by_role("region", name="Oneens").locator(".word").first).to_contain_text(
         "duur"
     )
+    reasons.scroll_into_view_if_needed()
+    screenshot(page, "results-reasons")
     results = axe_check(page, "results page, reasons")
     assert not results.violations_count, results.generate_report()
