@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from polling.domain.decks import LANGUAGES, PROBLEMS
 from polling.web.i18n_questions import QUESTION_STRINGS
+from polling.web.i18n_reasons_report import REASON_REPORT_STRINGS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -458,8 +459,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# The questions' strings live in their own module, beside the rest.
+# The questions' strings live in their own module, beside the rest, and so do the reasons'.
 for _language, _texts in QUESTION_STRINGS.items():
+    STRINGS[_language].update(_texts)
+for _language, _texts in REASON_REPORT_STRINGS.items():
     STRINGS[_language].update(_texts)
 
 
