@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from polling import db
 from polling.domain.decks import DeckError, list_decks, load_deck, toml_too_complex
+from polling.domain.events import create_event
+from polling.domain.questions import public_settings, settings_for
 from tests.support import PANEL_DECK
 
 
@@ -120,6 +123,20 @@ def test_deck_may_name_the_panel_and_give_facts_with_sources(tmp_path):
     }
 
 
+def test_the_qa_table_switches_the_reasons_of_new_events(app, tmp_path):
+    off = MINIMAL + '[qa]\nreasons = "off"\nreasons_premoderation = true\n'
+    with db.session() as session:
+        quiet = create_event(session, load_deck(write(tmp_path, off)))
+        default = create_event(session, load_deck(write(tmp_path, MINIMAL)))
+        # What the phones and the moderator are told of the event's settings.
+        told = [public_settings(settings_for(session, e.id)) for e in (quiet, default)]
+    assert [(s["reasons"], s["reasons_premoderation"]) for s in told] == [
+        ("off", True),
+        # Without the keys: reasons open, and not held for the moderator first.
+        ("open", False),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "field", "problem"),
     [
@@ -143,6 +160,8 @@ def test_deck_may_name_the_panel_and_give_facts_with_sources(tmp_path):
         (WITH_CONTEXT + "x = 1\n", "panel[1].x", "unknown"),
         (WITH_CONTEXT.replace('name = "Dr. A. Expert"', "name.en = 'A'"), "name", "a string"),
         (MINIMAL + "[[statements.facts]]\ntext='a'\nsource='b'\n" * 5, "facts", "1 to 3"),
+        (MINIMAL + "[qa]\nreasons = 'maybe'\n", "qa.reasons", "must be one of open, off"),
+        (MINIMAL + "[qa]\nreasons_premoderation = 'yes'\n", "qa.reasons_premoderation", "true"),
     ],
     ids=[
         "missing-key",
@@ -161,6 +180,8 @@ def test_deck_may_name_the_panel_and_give_facts_with_sources(tmp_path):
         "panel-unknown-field",
         "panel-name-per-language",
         "too-many-facts",
+        "reasons-mode",
+        "reasons-premoderation",
     ],
 )
 def test_broken_deck_is_refused_naming_file_and_field(tmp_path, text, field, problem):

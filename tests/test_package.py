@@ -97,6 +97,27 @@ def test_the_wheel_carries_every_package_template_static_file_and_deck(wheel):
     assert [name for name in packages if name not in names] == []
 
 
+def test_the_installed_wheel_counts_the_words_of_reasons(wheel, installed, tmp_path):
+    """The words view's stop word lists and stemmers are the dependencies' own files, read
+    from disk: named in the wheel's requirements, and found from anywhere."""
+    metadata = zipfile.ZipFile(wheel).read("polling-0.1.0.dist-info/METADATA").decode()
+    requires = re.findall(r"^Requires-Dist: ([\w-]+)", metadata, re.MULTILINE)
+    assert {"stop-words", "snowballstemmer"} <= set(requires)
+    counted = subprocess.run(
+        [
+            str(installed / "bin" / "python"),
+            "-c",
+            "from polling.domain.words import word_counts; "
+            "print(word_counts(['De kosten zijn te hoog', 'Die kost is hoog', 'The costs'], 'nl'))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert counted.stdout.strip() == "[('hoog', 2), ('kost', 2), ('costs', 1)]"
+
+
 def test_the_installed_wheel_serves_every_page_and_asset(installed, tmp_path):
     elsewhere = tmp_path / "somewhere-else"
     elsewhere.mkdir()

@@ -238,3 +238,18 @@ def test_sync_after_the_event_was_deleted_says_so(clients):
         delete_event(session, clients.event.id)
     reply = phone.emit("sync", callback=True)
     assert reply["ok"] is False and reply["error"] == "event_gone"
+
+
+def test_events_named_connect_or_disconnect_from_a_client_are_refused(app, clients):
+    """They would reach the real connect and disconnect handlers: a phone could become a
+    moderator on the same connection, or forget its rate limits while staying connected."""
+    metrics = app.extensions["polling_metrics"]
+    phone = clients.phone()
+    connected = dict(metrics.connected)
+    auth = {"code": clients.event.code, "role": "moderator", "key": clients.event.moderator_key}
+    for name, payload in (("connect", auth), ("disconnect", {})):
+        reply = phone.emit(name, payload, callback=True)
+        assert reply["error"] == "reserved_event", reply
+    assert phone.emit("control", {"action": "next"}, callback=True)["error"] == "forbidden"
+    assert phone.is_connected()
+    assert metrics.connected == connected == {"audience": 1}

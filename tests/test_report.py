@@ -179,6 +179,7 @@ def test_every_download_linked_from_the_results_page_works(app, clients):
         "votes.csv",
         "results.json",
         "questions.csv",
+        "reasons.csv",
         "chart-value-1.svg",
         "chart-value-2.svg",
         "shift-value-1-2.svg",
@@ -274,7 +275,7 @@ def test_xlsx_has_summary_votes_and_shift_sheets(app, clients):
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert response.headers["Content-Disposition"].endswith('-results.xlsx"')
     sheets = read_xlsx(response.get_data())
-    assert list(sheets) == ["summary", "votes", "shift", "questions", "event"]
+    assert list(sheets) == ["summary", "votes", "shift", "questions", "reasons", "event"]
 
     nl = strings("nl")
     header, *rows = sheets["summary"]

@@ -5,7 +5,9 @@ pseudonym, chose what and when) and the participants' cookie digests are what co
 linked to a person; the counts per round and option are what the report needs. So a purge
 first writes each round's counts to `round_archives`, then deletes the rest, in one
 transaction. The audience's questions keep their text and upvote count; who asked, the name
-they typed and who upvoted go.
+they typed and who upvoted go. Their reasons for a vote keep their text, their side (and the
+earlier side of those who changed their mind) and their upvote count; who wrote and who
+upvoted them go.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from polling.domain import questions
+from polling.domain import questions, reason_records
 from polling.domain.counts import participants, round_participants, vote_counts
 from polling.domain.models import Event, Participant, Round, RoundArchive, Statement, Vote, utcnow
 from polling.domain.question_models import Question
+from polling.domain.reason_models import Reason
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Purged:
     votes_deleted: int
     participants_deleted: int
     questions_anonymised: int = 0
+    reasons_anonymised: int = 0
 
 
 def purge(
@@ -38,8 +42,9 @@ def purge(
 ) -> list[Purged]:
     """Purge every event last active before `now - older_than` that still has raw data.
 
-    An event's last activity is the latest opening or closing of any of its rounds, or its
-    creation. With `dry_run` nothing is written; the report says what would be deleted.
+    An event's last activity is the latest opening or closing of any of its rounds, question
+    or reason, or its creation. With `dry_run` nothing is written; the report says what would
+    be deleted.
     """
     cutoff = (now or utcnow()) - older_than
     report = []
@@ -63,7 +68,8 @@ def _last_activity(session: Session, event: Event) -> datetime:
         .where(Statement.event_id == event.id)
     ).one()
     asked = session.scalar(select(func.max(Question.asked_at)).where(Question.event_id == event.id))
-    moments = (event.created_at, *latest, asked)
+    written = session.scalar(select(func.max(Reason.written_at)).where(Reason.event_id == event.id))
+    moments = (event.created_at, *latest, asked, written)
     return max(moment for moment in moments if moment is not None)
 
 
@@ -86,11 +92,13 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
         select(func.count()).select_from(Vote).where(Vote.round_id.in_(round_ids))
     )
     joined = participants(session, event.id)
-    questions_anonymised = 0
+    questions_anonymised = reasons_anonymised = 0
     if not dry_run:
         session.flush()
         # Questions keep their text and upvote count; their askers' names and phones go.
         questions_anonymised = questions.anonymise(session, event.id)
+        # Reasons keep their sides, read from the votes: so before the votes go.
+        reasons_anonymised = reason_records.anonymise(session, event.id)
         session.execute(delete(Vote).where(Vote.round_id.in_(round_ids)))
         session.execute(delete(Participant).where(Participant.event_id == event.id))
     return Purged(
@@ -99,6 +107,7 @@ def _purge_event(session: Session, event: Event, dry_run: bool) -> Purged:
         votes_deleted=votes or 0,
         participants_deleted=joined,
         questions_anonymised=questions_anonymised,
+        reasons_anonymised=reasons_anonymised,
     )
 
 

@@ -88,7 +88,7 @@ def join(connection: Connection, event_id: int, token: str) -> int:
             "audience_full", f"This event is full: the organiser expects {limit} phones."
         )
     digest = token_digest(event_id, token)
-    insert = _dialect_insert(connection)(Participant).values(
+    insert = dialect_insert(connection)(Participant).values(
         event_id=event_id, token_digest=digest, joined_at=utcnow()
     )
     connection.execute(insert.on_conflict_do_nothing())
@@ -357,7 +357,7 @@ _HANDLERS: dict[str, Callable[[Session, Event], None]] = {
 }
 
 
-def _dialect_insert(connection: Connection) -> Callable[..., Any]:
+def dialect_insert(connection: Connection) -> Callable[..., Any]:
     """INSERT with ON CONFLICT support for the database in use."""
     name = connection.dialect.name
     if name == "postgresql":

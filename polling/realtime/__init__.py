@@ -11,6 +11,7 @@ from polling.realtime import (
     handlers,  # noqa: F401 - registers the Socket.IO handlers
     questions,  # registers the questions' handlers too
     reasons,  # and the reasons'
+    reserved,
 )
 from polling.realtime.admission import Admission
 from polling.realtime.broadcast import TallyPublisher, event_deleted
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     """Give the app its tally, question and reason publishers, countdown, vote writer, flood
     guard and admission control (one of each per process)."""
     app.extensions["polling_metrics"] = metrics = Metrics()
+    reserved.guard(socketio.server)
     app.extensions["polling_tallies"] = TallyPublisher(app)
     app.extensions["polling_questions"] = questions.QuestionPublisher(app)
     app.extensions["polling_reasons"] = reasons.ReasonPublisher(app)

@@ -1,5 +1,5 @@
 """The results of an event as one document: per statement and round, the opinion shift
-between rounds, and every anonymous vote.
+between rounds, every anonymous vote, and the audience's questions and reasons.
 
 `event_results` reads the database once; `polling.reports.formats` writes its files, and the
 results page, the charts and the comparison read it too. The document is typed with
@@ -21,6 +21,7 @@ from polling.domain.models import Event, Option, Participant, Round, Statement, 
 from polling.domain.retention import archived_counts
 from polling.domain.tally import make_tally
 from polling.reports.questions import question_rows
+from polling.reports.reasons import ReasonRow, reason_rows
 from polling.reports.shift import ShiftResult, statement_shifts
 
 
@@ -99,6 +100,7 @@ class EventResults(TypedDict):
     statements: list[StatementResult]
     votes: list[VoteRow]
     questions: list[dict[str, Any]]  # see polling.reports.questions.question_rows
+    reasons: list[ReasonRow]  # the audience's reasons for their votes
 
 
 def event_results(session: Session, event: Event, language: str | None = None) -> EventResults:
@@ -182,6 +184,7 @@ def event_results(session: Session, event: Event, language: str | None = None) -
         "statements": statements,
         "votes": [row for _participant_id, row in rows],
         "questions": question_rows(session, event),
+        "reasons": reason_rows(session, event),
     }
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # only the type: the command line imports this module for FOR
     from polling.reports.document import EventResults
 
 from polling.reports.questions import QUESTION_COLUMNS, QUESTION_TIME_COLUMNS
+from polling.reports.reasons import REASON_COLUMNS, REASON_TIME_COLUMNS
 
 SUMMARY_COLUMNS = (
     "position",
@@ -47,12 +48,19 @@ SHIFT_COLUMNS = (
 FORMATS = ("csv", "json", "xlsx")
 # In the event's time zone: Excel shows them as dates, CSV as ISO text with the offset; JSON
 # keeps the document's UTC.
-TIME_COLUMNS = ("opened_at", "closed_at", "cast_at", "created_at", *QUESTION_TIME_COLUMNS)
+TIME_COLUMNS = (
+    "opened_at",
+    "closed_at",
+    "cast_at",
+    "created_at",
+    *QUESTION_TIME_COLUMNS,
+    *REASON_TIME_COLUMNS,
+)
 # Excel reads a CSV as UTF-8 only when it starts with this mark; without it, "é" turns to "Ã©".
 BOM = "\ufeff"
 # The shift sheet's word for "did not vote in this round" (newly voted, dropped out).
 NO_VOTE = "(no vote)"
-TABLES = ("summary", "votes", "questions")
+TABLES = ("summary", "votes", "questions", "reasons")
 
 
 def summary_rows(results: EventResults) -> list[dict[str, Any]]:
@@ -87,6 +95,25 @@ def vote_rows(results: EventResults) -> list[dict[str, Any]]:
     return [
         {**vote, "choice_label": labels.get((vote["statement_key"], vote["choice"]), "")}
         for vote in results["votes"]
+    ]
+
+
+def reason_table(results: EventResults) -> list[dict[str, Any]]:
+    """Every reason of the audience, with its statement's text and its options' labels beside
+    their keys; its text as `reason`."""
+    labels = _labels(results)
+    texts = {s["key"]: s["texts"]["statement"] for s in results["statements"]}
+    return [
+        {
+            **reason,
+            "statement": texts.get(reason["statement_key"], ""),
+            "choice_label": labels.get((reason["statement_key"], reason["choice"] or ""), ""),
+            "reason": reason["text"],
+            "previous_label": labels.get(
+                (reason["statement_key"], reason["previous_choice"] or ""), ""
+            ),
+        }
+        for reason in results.get("reasons", [])
     ]
 
 
@@ -125,13 +152,14 @@ def shift_rows(results: EventResults, no_vote_label: str = NO_VOTE) -> list[dict
 
 
 def to_csv(results: EventResults, table: str = "summary", time_zone: tzinfo = UTC) -> str:
-    """The summary table, every vote, or the audience's questions, as CSV for Excel: a byte
-    order mark first, times in `time_zone` as ISO 8601 with their offset. The header keeps the
-    column keys (scripts)."""
+    """The summary table, every vote, or the audience's questions or reasons, as CSV for
+    Excel: a byte order mark first, times in `time_zone` as ISO 8601 with their offset. The
+    header keeps the column keys (scripts)."""
     columns, rows = {
         "summary": (SUMMARY_COLUMNS, summary_rows(results)),
         "votes": (VOTE_COLUMNS, vote_rows(results)),
         "questions": (QUESTION_COLUMNS, results.get("questions", [])),
+        "reasons": (REASON_COLUMNS, reason_table(results)),
     }[table]
     out = io.StringIO()
     out.write(BOM)
@@ -171,8 +199,8 @@ def to_xlsx(
     t: Mapping[str, str] | None = None,
     time_zone: tzinfo = UTC,
 ) -> bytes:
-    """A workbook with the sheets summary, votes, shift, questions and event, for people who
-    open results in Excel or LibreOffice rather than in a script.
+    """A workbook with the sheets summary, votes, shift, questions, reasons and event, for
+    people who open results in Excel or LibreOffice rather than in a script.
 
     The headers are in the event's language (`t`, from polling.web.i18n; the keys without
     it), and name the time zone of the times; the sheet names stay, for macros and queries.
@@ -190,6 +218,7 @@ def to_xlsx(
         ("votes", VOTE_COLUMNS, vote_rows(results)),
         ("shift", SHIFT_COLUMNS, shift_rows(results, t.get("did_not_vote", NO_VOTE))),
         ("questions", QUESTION_COLUMNS, results.get("questions", [])),
+        ("reasons", REASON_COLUMNS, reason_table(results)),
         ("event", ("field", "value"), event_rows),
     )
     offset = _offset(results, time_zone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from polling.domain.decks import LANGUAGES, PROBLEMS
 from polling.web.i18n_questions import QUESTION_STRINGS
 from polling.web.i18n_reasons import REASON_STRINGS
+from polling.web.i18n_reasons_report import REASON_REPORT_STRINGS
 
 # Placeholders in braces ({n}, {total}, ...) are filled in by the page script.
 STRINGS: dict[str, dict[str, str]] = {
@@ -463,6 +464,7 @@ STRINGS: dict[str, dict[str, str]] = {
 for _language in STRINGS:
     STRINGS[_language].update(QUESTION_STRINGS[_language])
     STRINGS[_language].update(REASON_STRINGS[_language])
+    STRINGS[_language].update(REASON_REPORT_STRINGS[_language])
 
 
 # What can be wrong with a deck (polling.domain.decks.PROBLEMS), in Dutch; English is the

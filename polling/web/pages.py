@@ -54,6 +54,7 @@ DOWNLOADS = {
     "results.csv": ("csv", "summary", "text/csv"),
     "votes.csv": ("csv", "votes", "text/csv"),
     "questions.csv": ("csv", "questions", "text/csv"),
+    "reasons.csv": ("csv", "reasons", "text/csv"),
     "results.json": ("json", "summary", "application/json"),
     "results.xlsx": (
         "xlsx",

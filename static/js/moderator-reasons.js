@@ -152,14 +152,18 @@ function render() {
   for (const choice of document.querySelectorAll("[data-reason-sort]")) {
     choice.setAttribute("aria-pressed", String(choice.dataset.reasonSort === sort));
   }
+  // A full hall's reasons come in part (the queue, the picked, each side's best and newest);
+  // the counts are of all.
+  const total = board.counts?.total ?? board.reasons.length;
   const picked = board.reasons.filter((reason) => reason.picked).length;
   document.getElementById("rm-summary").textContent =
-    format(board.reasons.length === 1 ? "rm_summary_one" : "rm_summary", { n: board.reasons.length, round: board.round, picked });
+    format(total === 1 ? "rm_summary_one" : "rm_summary", { n: total, round: board.round, picked });
 
   document.getElementById("rm-sides").replaceChildren(...board.options.map((option) => {
     const reasons = sorted(board.reasons.filter((reason) => reason.choice === option.key));
     const group = element("section", `rm-side ${optionClass(option.key, board.options)}`);
-    const heading = element("h3", "", format("rm_side", { label: optionLabel(option, langs), n: reasons.length }));
+    const n = board.counts?.sides?.[option.key] ?? reasons.length;
+    const heading = element("h3", "", format("rm_side", { label: optionLabel(option, langs), n }));
     heading.id = `rm-side-${option.key}`;
     group.setAttribute("aria-labelledby", heading.id);
     const list = element("ul", "qa-list");

@@ -6,7 +6,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from tests.browser.helpers import axe_check, control, expect, vote
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from polling.domain.models import Participant, Statement
+from polling.domain.reason_models import Reason
+from tests.browser.helpers import axe_check, control, expect, screenshot, vote
 from tests.server_process import ServerProcess
 
 if TYPE_CHECKING:
@@ -63,3 +68,53 @@ def test_results_page_prints_without_links(browse: Browse, server: ServerProcess
     assert pdf.startswith(b"%PDF-")
     # Each of the four statements starts on a page of its own.
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 4
+
+
+def write_reasons(server: ServerProcess) -> None:
+    """The phone's reasons beside its two votes, written into the server's database as the
+    phone would have given them: "Waarom eens?" in round 1, "Waarom oneens?" in round 2."""
+    engine = create_engine(server.environment["DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            phone = session.scalars(select(Participant)).one()
+            statement = session.scalars(select(Statement).where(Statement.position == 1)).one()
+            for round_, text in zip(
+                statement.rounds,
+                ("Snellere diagnoses, minder wachten", "Toch te duur voor wat het oplevert"),
+                strict=True,
+            ):
+                session.add(
+                    Reason(
+                        event_id=statement.event_id,
+                        statement_id=statement.id,
+                        round_id=round_.id,
+                        participant_id=phone.id,
+                        text=text,
+                        state="visible",
+                        picked=True,
+                    )
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_results_page_shows_the_reasons_and_their_words(browse: Browse, server: ServerProcess):
+    two_rounds(browse, server)
+    write_reasons(server)
+    page = browse.page("results page, reasons", DESKTOP)
+    page.goto(server.urls["moderator"].replace("/moderator?", "/results?"))
+    reasons = page.get_by_role("region", name="Waarom? De redenen uit de zaal")
+    agree = reasons.get_by_role("region", name=re.compile("^Eens · 1 reden"))
+    expect(agree.locator(".reason-text")).to_have_text("Snellere diagnoses, minder wachten")
+    movers = reasons.get_by_role("region", name=re.compile("^Van mening veranderd"))
+    expect(movers.locator(".reason-moved")).to_have_text("eens → oneens")
+    expect(movers.locator(".reason-text")).to_have_text("Toch te duur voor wat het oplevert")
+    words = reasons.get_by_role("region", name="Woorden per kant")
+    expect(words.get_by_role("region", name="Oneens").locator(".word").first).to_contain_text(
+        "duur"
+    )
+    reasons.scroll_into_view_if_needed()
+    screenshot(page, "results-reasons")
+    results = axe_check(page, "results page, reasons")
+    assert not results.violations_count, results.generate_report()
