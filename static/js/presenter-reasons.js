@@ -124,7 +124,7 @@ function wordColumns() {
     const cloud = element("ul", "word-cloud");
     cloud.setAttribute("aria-labelledby", `ws-${option.key}`);
     for (const [word, count] of side) {
-      const item = element("li", "word", word);
+      const item = element("li", "cloud-word", word);
       const weight = most === least ? 1 : Math.sqrt((count - least) / (most - least));
       item.style.setProperty("--weight", (1 + (WORD_SCALE - 1) * weight).toFixed(3));
       item.append(element("span", "visually-hidden", ` (${format("ws_count", { n: count })})`));
@@ -146,14 +146,14 @@ const overflows = (node) => node.scrollHeight > node.clientHeight + 1;
 function fit() {
   if (section.hidden || !screen) return;
   const title = section.querySelector(".reasons-screen-title");
-  for (const node of board.querySelectorAll(".reason-card, .word, .reason-more")) node.hidden = node.matches(".reason-more");
+  for (const node of board.querySelectorAll(".reason-card, .cloud-word, .reason-more")) node.hidden = node.matches(".reason-more");
   for (const node of board.querySelectorAll(".reason-card-text")) node.style.removeProperty("-webkit-line-clamp");
   title.classList.remove("short");
   if (fitType()) return;
   title.classList.add("short");
   if (fitType()) return;
   for (const node of board.children) {
-    const items = [...node.querySelectorAll(".reason-card, .word")];
+    const items = [...node.querySelectorAll(".reason-card, .cloud-word")];
     const more = node.querySelector(".reason-more");
     let waiting = 0;
     while (overflows(node) && items.length > 1) {

@@ -27,11 +27,11 @@ export function optionClass(key, options) {
 
 /** "eens → oneens", each side in its option's colour. */
 export function movedMark(moved, options, langs) {
-  const mark = element("p", "reason-moved");
+  const mark = element("p", "moved-mark");
   mark.append(
-    element("span", `reason-side ${optionClass(moved.from, options)}`, sideOf(moved.from, options, langs)),
-    element("span", "reason-arrow", " → "),
-    element("span", `reason-side ${optionClass(moved.to, options)}`, sideOf(moved.to, options, langs)),
+    element("span", `moved-side ${optionClass(moved.from, options)}`, sideOf(moved.from, options, langs)),
+    element("span", "moved-arrow", " → "),
+    element("span", `moved-side ${optionClass(moved.to, options)}`, sideOf(moved.to, options, langs)),
   );
   return mark;
 }

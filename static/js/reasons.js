@@ -219,20 +219,20 @@ function renderHall() {
     heading.id = id;
     column.setAttribute("aria-labelledby", id);
     const reasons = hall.sides[option.key] ?? [];
-    const list = element("ul", "reason-list");
+    const list = element("ul", "hall-list");
     list.append(...reasons.map(reasonItem));
     column.append(heading, reasons.length ? list : element("p", "hint", format("reason_none", { label: sideLabel(option, langs) })));
     return column;
   }));
   const movers = hall.movers;
-  document.getElementById("reason-movers").hidden = movers.length === 0;
-  document.getElementById("reason-movers-list").replaceChildren(...movers.map(reasonItem));
+  document.getElementById("hall-movers").hidden = movers.length === 0;
+  document.getElementById("hall-movers-list").replaceChildren(...movers.map(reasonItem));
 }
 
 function reasonItem(reason) {
   const item = element("li", `reason-item ${optionClass(reason.choice, hall.options)}`);
   if (reason.moved) item.append(movedMark(reason.moved, hall.options, langs));
-  item.append(element("p", "reason-text", reason.text));
+  item.append(element("p", "hall-text", reason.text));
   const count = format("qa_upvotes", { n: reason.upvotes });
   if (mine?.reason.id === reason.id) {
     item.append(element("p", "reason-upvotes", `▲ ${count} · ${format("reason_own")}`));

@@ -161,7 +161,7 @@ def test_reasons_from_the_phones_to_the_projector(browse: Browse, server: Server
 
     # The words of each side, sized by how often they were used.
     show_on_projector(moderator, "Woorden")
-    words = presenter.locator("#reason-board .word")
+    words = presenter.locator("#reason-board .cloud-word")
     expect(words.first).to_be_visible()
     expect(presenter.locator("#reasons-screen-title")).to_have_text("Meest gebruikte woorden")
     found["presenter, words"] = axe_check(presenter, "presenter, words")
@@ -183,7 +183,7 @@ def test_reasons_from_the_phones_to_the_projector(browse: Browse, server: Server
     give_reason(third, "oneens", SECOND_DISAGREE)
     control(moderator, "Stemming sluiten", "closed")
     reveal(moderator)
-    expect(moderated(moderator, MOVED).locator(".reason-moved")).to_have_text("oneens → eens")
+    expect(moderated(moderator, MOVED).locator(".moved-mark")).to_have_text("oneens → eens")
     for text in (AGREE, MOVED, SECOND_DISAGREE):
         pick(moderator, text)
     show_on_projector(moderator, "Redenen")
@@ -191,10 +191,10 @@ def test_reasons_from_the_phones_to_the_projector(browse: Browse, server: Server
     expect(board.get_by_role("region", name="Eens", exact=True)).not_to_contain_text(MOVED)
     movers = board.get_by_role("region", name="Van mening veranderd", exact=True)
     expect(movers).to_contain_text(MOVED)
-    expect(movers.locator(".reason-moved")).to_have_text("oneens → eens")
+    expect(movers.locator(".moved-mark")).to_have_text("oneens → eens")
     found["presenter, movers"] = axe_check(presenter, "presenter, movers")
     screenshot(presenter, "reasons-presenter")
-    expect(first.locator("#reason-movers")).to_contain_text(MOVED)
+    expect(first.locator("#hall-movers")).to_contain_text(MOVED)
     found["moderator, reasons"] = axe_check(moderator, "moderator, reasons")
     moderator.evaluate("document.getElementById('reasons-moderator').scrollIntoView()")
     screenshot(moderator, "reasons-moderator")
