@@ -166,7 +166,7 @@ def _screen(board: reasons.ReasonBoard) -> dict[str, Any]:
 @lru_cache(maxsize=32)
 def _words(
     sides: tuple[tuple[str, tuple[str, ...]], ...], language: str, blocklist: tuple[str, ...]
-) -> dict[str, list[tuple[str, int]]]:
+) -> dict[str, list[list[Any]]]:
     """The words per side, counted once per set of texts: the projector's view is sent after
     every change of the round's reasons, and counting 3,000 of them takes a while."""
     return words_by_side({side: list(texts) for side, texts in sides}, language, blocklist)
