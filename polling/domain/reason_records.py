@@ -10,8 +10,9 @@ and for retention; after retention, from the reason's archived_* columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
 from polling.domain.models import Option, Round, Vote
@@ -27,18 +28,17 @@ class Side:
     previous: str | None
 
 
-def sides(session: Session, event_id: int, statement_id: int | None = None) -> dict[int, Side]:
-    """The side of every reason of an event (or of one statement), by reason id."""
+def with_sides(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """A query of reasons with two more columns: `choice`, the option of the phone's vote in
+    the reason's round, and `before`, its choice in the round before (after retention, what
+    the reason kept of both). The one definition of a reason's side, for every screen, the
+    report and retention."""
     vote, option = aliased(Vote), aliased(Option)
     before, earlier_vote, earlier_option = aliased(Round), aliased(Vote), aliased(Option)
-    query = (
-        select(
-            Reason.id,
-            Reason.participant_id,
-            Reason.archived_choice,
-            Reason.archived_previous,
-            option.key,
-            earlier_option.key,
+    return (
+        query.add_columns(
+            func.coalesce(option.key, Reason.archived_choice).label("choice"),
+            func.coalesce(earlier_option.key, Reason.archived_previous).label("before"),
         )
         .join(Round, Round.id == Reason.round_id)
         .outerjoin(
@@ -58,39 +58,35 @@ def sides(session: Session, event_id: int, statement_id: int | None = None) -> d
             ),
         )
         .outerjoin(earlier_option, earlier_option.id == earlier_vote.option_id)
-        .where(Reason.event_id == event_id)
     )
+
+
+def moved_from(choice: str | None, before: str | None) -> str | None:
+    """The earlier choice of a phone that changed its mind, else None."""
+    return before if choice is not None and before is not None and before != choice else None
+
+
+def upvotes() -> ColumnElement[int]:
+    """A reason's upvotes: its rows, plus the count kept once retention deleted them."""
+    rows = select(func.count(ReasonVote.id)).where(ReasonVote.reason_id == Reason.id)
+    return (rows.scalar_subquery() + func.coalesce(Reason.archived_upvotes, 0)).label("upvotes")
+
+
+def sides(session: Session, event_id: int, statement_id: int | None = None) -> dict[int, Side]:
+    """The side of every reason of an event (or of one statement), by reason id."""
+    query = with_sides(select(Reason.id)).where(Reason.event_id == event_id)
     if statement_id is not None:
         query = query.where(Reason.statement_id == statement_id)
-    found: dict[int, Side] = {}
-    for reason_id, phone, kept_choice, kept_previous, choice, earlier in session.execute(query):
-        if phone is None:  # retention deleted the phone and its votes: what it kept
-            found[reason_id] = Side(kept_choice, kept_previous)
-        else:
-            moved = choice is not None and earlier is not None and earlier != choice
-            found[reason_id] = Side(choice, earlier if moved else None)
-    return found
+    return {
+        row.id: Side(row.choice, moved_from(row.choice, row.before))
+        for row in session.execute(query)
+    }
 
 
 def upvote_counts(session: Session, event_id: int) -> dict[int, int]:
-    """Upvotes per reason id of an event, counted from the rows (plus the count kept for
-    reasons whose upvotes retention deleted)."""
-    counts: dict[int, int] = dict(
-        session.execute(
-            select(ReasonVote.reason_id, func.count())
-            .join(Reason, Reason.id == ReasonVote.reason_id)
-            .where(Reason.event_id == event_id)
-            .group_by(ReasonVote.reason_id)
-        ).all()
-    )
-    archived = session.execute(
-        select(Reason.id, Reason.archived_upvotes).where(
-            Reason.event_id == event_id, Reason.archived_upvotes.is_not(None)
-        )
-    )
-    for reason_id, kept in archived:
-        counts[reason_id] = counts.get(reason_id, 0) + (kept or 0)
-    return counts
+    """Upvotes per reason id of an event (see `upvotes`)."""
+    query = select(Reason.id, upvotes()).where(Reason.event_id == event_id)
+    return {reason_id: count for reason_id, count in session.execute(query)}
 
 
 def anonymise(session: Session, event_id: int) -> int:

@@ -41,6 +41,7 @@ from polling.domain.reason_models import (
     Reason,
     ReasonVote,
 )
+from polling.domain.reason_records import moved_from, upvotes, with_sides
 from polling.domain.state import round_on_screen
 from polling.domain.voting import dialect_insert
 
@@ -208,13 +209,14 @@ def own_reason(
     """This phone's reason in a round, for its state after a reconnect."""
     if round_id is None:
         return None
-    reason = session.scalar(
-        select(Reason).where(Reason.round_id == round_id, Reason.participant_id == participant_id)
-    )
-    if reason is None:
+    found = session.execute(
+        with_sides(select(Reason.id, Reason.text, Reason.state)).where(
+            Reason.round_id == round_id, Reason.participant_id == participant_id
+        )
+    ).first()
+    if found is None:
         return None
-    choice = _choices(session, round_id, [participant_id]).get(participant_id)
-    return _own(reason.id, round_id, reason.text, choice, reason.state)
+    return _own(found.id, round_id, found.text, found.choice, found.state)
 
 
 # ---------- upvotes (written in groups by the vote writer) ----------
@@ -396,19 +398,6 @@ def _reason(session: Session, event_id: int, reason_id: Any) -> Reason:
 # ---------- reading ----------
 
 
-def _choices(session: Session, round_id: int, participant_ids: Iterable[int]) -> dict[int, str]:
-    """participant id -> the option key of its vote in a round."""
-    wanted = list(participant_ids)
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(Vote.participant_id, Option.key)
-        .join(Option, Option.id == Vote.option_id)
-        .where(Vote.round_id == round_id, Vote.participant_id.in_(wanted))
-    )
-    return {participant: key for participant, key in rows}
-
-
 @dataclass
 class ReasonBoard:
     """The reasons of the round on screen, with their sides, movers and upvotes, read once;
@@ -527,40 +516,23 @@ class ReasonBoard:
         return sides
 
 
-_EARLIER_VOTE = aliased(Vote)
-_EARLIER_OPTION = aliased(Option)
-# Every reason of a round with its side now, its side in the round before and its upvotes, in
-# one query of columns: a round of 3,000 reasons is read a few times a second while they come
-# in, and loading them as objects with a query per question asked of them cost 50-110 ms.
+# Every reason of a round with its side, its side in the round before and its upvotes, in one
+# query of columns: a round of 3,000 reasons is read a few times a second while they come in,
+# and loading them as objects with a query per question asked of them cost 50-110 ms.
 _BOARD = (
-    select(
-        Reason.id,
-        Reason.text,
-        Reason.state,
-        Reason.held,
-        Reason.picked,
-        Reason.participant_id,
-        Reason.original_text,
-        Reason.written_at,
-        func.coalesce(Option.key, Reason.archived_choice).label("choice"),
-        func.coalesce(_EARLIER_OPTION.key, Reason.archived_previous).label("before"),
-        (
-            select(func.count(ReasonVote.id))
-            .where(ReasonVote.reason_id == Reason.id)
-            .scalar_subquery()
-            + func.coalesce(Reason.archived_upvotes, 0)
-        ).label("upvotes"),
+    with_sides(
+        select(
+            Reason.id,
+            Reason.text,
+            Reason.state,
+            Reason.held,
+            Reason.picked,
+            Reason.participant_id,
+            Reason.original_text,
+            Reason.written_at,
+            upvotes(),
+        )
     )
-    .outerjoin(
-        Vote, (Vote.round_id == Reason.round_id) & (Vote.participant_id == Reason.participant_id)
-    )
-    .outerjoin(Option, Option.id == Vote.option_id)
-    .outerjoin(
-        _EARLIER_VOTE,
-        (_EARLIER_VOTE.round_id == bindparam("earlier_round_id"))
-        & (_EARLIER_VOTE.participant_id == Reason.participant_id),
-    )
-    .outerjoin(_EARLIER_OPTION, _EARLIER_OPTION.id == _EARLIER_VOTE.option_id)
     .where(Reason.round_id == bindparam("round_id"))
     .order_by(Reason.id)
 )
@@ -573,13 +545,9 @@ def reason_board(session: Session, event_id: int) -> ReasonBoard | None:
     round_ = statement.latest_round if statement is not None else None
     if event is None or statement is None or round_ is None:
         return None
-    earlier = _round_before(session, round_)
-    rows = session.connection().execute(
-        _BOARD, {"round_id": round_.id, "earlier_round_id": earlier.id if earlier else None}
-    )
-    reasons = list(rows)
+    reasons = list(session.connection().execute(_BOARD, {"round_id": round_.id}))
     choices = {r.id: r.choice for r in reasons if r.choice is not None}
-    previous = {r.id: r.before for r in reasons if r.before is not None and r.before != r.choice}
+    previous = {r.id: r.before for r in reasons if moved_from(r.choice, r.before) is not None}
     muted = set(
         session.scalars(
             select(QuestionMute.participant_id).where(QuestionMute.event_id == event_id)
@@ -604,16 +572,6 @@ def round_has_reasons(session: Session, event_id: int) -> bool:
     if row is None:
         return False
     return session.scalar(select(Reason.id).where(Reason.round_id == row.id).limit(1)) is not None
-
-
-def _round_before(session: Session, round_: Round) -> Round | None:
-    if round_.number <= 1:
-        return None
-    return session.scalar(
-        select(Round).where(
-            Round.statement_id == round_.statement_id, Round.number == round_.number - 1
-        )
-    )
 
 
 def own_upvotes(session: Session, event_id: int, participant_id: int) -> list[int]:

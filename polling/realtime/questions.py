@@ -9,10 +9,12 @@ event, and only when it changed; the moderator and the projector get their own s
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_socketio import join_room
+from sqlalchemy.orm import Session
 
 from polling import db, socketio
 from polling.domain import questions
@@ -32,6 +34,8 @@ from polling.realtime.handlers import (
     _writer,
     error,
 )
+
+Done = TypeVar("Done")
 
 # How many questions of each list ("Populair", "Nieuw") every phone gets.
 LIST_SIZE = 20
@@ -125,92 +129,97 @@ def on_question_upvote(data: Any = None) -> dict[str, Any]:
 @socketio.on("question_moderate")
 def on_question_moderate(data: Any = None) -> dict[str, Any]:
     """A moderator action on one question: {question, action, text?}."""
-    identity = _controller()
-    if identity is None:
-        return error("forbidden", "Only the moderator can moderate questions.")
-    if not _limits().requests_per_connection.allow(_sid()):
-        return TOO_FAST
     fields = data if isinstance(data, dict) else {}
-    try:
-        with db.session() as db_session:
-            question = questions.moderate(
+    done = as_moderator(
+        "Only the moderator can moderate questions.",
+        lambda db_session, event_id: (
+            questions.moderate(
                 db_session,
-                identity.event_id,
+                event_id,
                 fields.get("question"),
                 fields.get("action"),
                 fields.get("text"),
-            )
-            question_id = question.id
-    except Refused as refused:
-        return refusal(refused)
-    _publisher().changed(identity.event_id, question_id, screens_now=True)
+            ).id
+        ),
+    )
+    if isinstance(done, dict):
+        return done
+    event_id, question_id = done
+    _publisher().changed(event_id, question_id, screens_now=True)
     return {"ok": True}
 
 
 @socketio.on("question_merge")
 def on_question_merge(data: Any = None) -> dict[str, Any]:
     """Merge a question into another: {question, into}; the kept one gets both's voters."""
-    identity = _controller()
-    if identity is None:
-        return error("forbidden", "Only the moderator can merge questions.")
-    if not _limits().requests_per_connection.allow(_sid()):
-        return TOO_FAST
     fields = data if isinstance(data, dict) else {}
-    try:
-        with db.session() as db_session:
-            kept = questions.merge(
-                db_session, identity.event_id, fields.get("question"), fields.get("into")
-            )
-            changed = [kept.id, fields["question"]]
-    except Refused as refused:
-        return refusal(refused)
-    _publisher().changed(identity.event_id, *changed, screens_now=True)
+    done = as_moderator(
+        "Only the moderator can merge questions.",
+        lambda db_session, event_id: (
+            questions.merge(db_session, event_id, fields.get("question"), fields.get("into")).id
+        ),
+    )
+    if isinstance(done, dict):
+        return done
+    event_id, kept = done
+    _publisher().changed(event_id, kept, fields["question"], screens_now=True)
     return {"ok": True}
 
 
 @socketio.on("question_next")
 def on_question_next(_data: Any = None) -> dict[str, Any]:
     """Volgende vraag: the one on screen is answered, the most upvoted goes up."""
-    identity = _controller()
-    if identity is None:
-        return error("forbidden", "Only the moderator can choose the question on screen.")
-    if not _limits().requests_per_connection.allow(_sid()):
-        return TOO_FAST
-    try:
-        with db.session() as db_session:
-            shown = questions.next_question(db_session, identity.event_id)
-            number = shown.number if shown else None
-    except Refused as refused:
-        return refusal(refused)
-    _publisher().changed(identity.event_id, screens_now=True)
-    return {"ok": True, "number": number}
+    done = as_moderator(
+        "Only the moderator can choose the question on screen.",
+        lambda db_session, event_id: questions.next_question(db_session, event_id),
+    )
+    if isinstance(done, dict):
+        return done
+    event_id, shown = done
+    _publisher().changed(event_id, screens_now=True)
+    return {"ok": True, "number": shown.number if shown else None}
 
 
 @socketio.on("question_settings")
 def on_question_settings(data: Any = None) -> dict[str, Any]:
-    """Switch Q&A settings live: {mode?, names?, premoderation?, view?}."""
-    identity = _controller()
-    if identity is None:
-        return error("forbidden", "Only the moderator can change the Q&A settings.")
-    if not _limits().requests_per_connection.allow(_sid()):
-        return TOO_FAST
-    try:
-        with db.session() as db_session:
-            mode = questions.change_settings(db_session, identity.event_id, data).mode
-    except Refused as refused:
-        return refusal(refused)
+    """Switch Q&A settings live: {mode?, names?, premoderation?, view?, reasons?, ...}."""
+    done = as_moderator(
+        "Only the moderator can change the Q&A settings.",
+        lambda db_session, event_id: questions.change_settings(db_session, event_id, data).mode,
+    )
+    if isinstance(done, dict):
+        return done
+    event_id, mode = done
     # Every phone shows the Vragen tab or not, also those that never opened it.
-    socketio.emit("questions_mode", {"mode": mode}, to=room(identity.event_id, AUDIENCE))
-    _publisher().changed(identity.event_id, screens_now=True)
+    socketio.emit("questions_mode", {"mode": mode}, to=room(event_id, AUDIENCE))
+    _publisher().changed(event_id, screens_now=True)
     if "reasons" in data:  # every phone's state says whether it may give a reason
-        broadcast_state(identity.event_id, ROLES)
-    current_app.extensions["polling_reasons"].changed(identity.event_id, screens_now=True)
+        broadcast_state(event_id, ROLES)
+    current_app.extensions["polling_reasons"].changed(event_id, screens_now=True)
     return {"ok": True}
 
 
 def _controller() -> Identity | None:
     identity = _identity()
     return identity if identity is not None and identity.can_control else None
+
+
+def as_moderator(
+    forbidden: str, act: Callable[[Session, int], Done]
+) -> tuple[int, Done] | dict[str, Any]:
+    """A moderator's request: only the moderator may, within the connection's rate limit; the
+    domain function (which commits) runs in a session of its own. Returns the event's id and
+    what it returned, or the refusal to answer with."""
+    identity = _controller()
+    if identity is None:
+        return error("forbidden", forbidden)
+    if not _limits().requests_per_connection.allow(_sid()):
+        return TOO_FAST
+    try:
+        with db.session() as db_session:
+            return identity.event_id, act(db_session, identity.event_id)
+    except Refused as refused:
+        return refusal(refused)
 
 
 def _publisher() -> QuestionPublisher:

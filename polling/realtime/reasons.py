@@ -22,7 +22,7 @@ from polling.domain.words import words_by_side
 from polling.realtime.broadcast import broadcast_state, room
 from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import TOO_FAST, _identity, _is_id, _limits, _sid, _writer, error
-from polling.realtime.questions import _controller, refusal
+from polling.realtime.questions import as_moderator, refusal
 
 # Noted as a changed item when a vote came in: no reason has this id.
 VOTED = 0
@@ -108,44 +108,35 @@ def on_reason_upvote(data: Any = None, *_extra: Any) -> dict[str, Any]:
 @socketio.on("reason_moderate")
 def on_reason_moderate(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """A moderator action on one reason: {reason, action, text?}."""
-    identity = _controller()
-    if identity is None:
-        return error("forbidden", "Only the moderator can moderate reasons.")
-    if not _limits().requests_per_connection.allow(_sid()):
-        return TOO_FAST
     fields = data if isinstance(data, dict) else {}
-    try:
-        with db.session() as db_session:
-            reason = reasons.moderate(
-                db_session,
-                identity.event_id,
-                fields.get("reason"),
-                fields.get("action"),
-                fields.get("text"),
-            )
-            reason_id = reason.id
-    except Refused as refused:
-        return refusal(refused)
-    _publisher().changed(identity.event_id, reason_id, screens_now=True)
+    done = as_moderator(
+        "Only the moderator can moderate reasons.",
+        lambda db_session, event_id: (
+            reasons.moderate(
+                db_session, event_id, fields.get("reason"), fields.get("action"), fields.get("text")
+            ).id
+        ),
+    )
+    if isinstance(done, dict):
+        return done
+    event_id, reason_id = done
+    _publisher().changed(event_id, reason_id, screens_now=True)
     return {"ok": True}
 
 
 @socketio.on("reasons_show")
 def on_reasons_show(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Toon redenen: {shown: true|false} for the statement on screen."""
-    identity = _controller()
-    if identity is None:
-        return error("forbidden", "Only the moderator can show the reasons.")
-    if not _limits().requests_per_connection.allow(_sid()):
-        return TOO_FAST
     fields = data if isinstance(data, dict) else {}
-    try:
-        with db.session() as db_session:
-            reasons.show(db_session, identity.event_id, fields.get("shown"))
-    except Refused as refused:
-        return refusal(refused)
-    broadcast_state(identity.event_id, ROLES)  # every phone's state says whether they are shown
-    _publisher().changed(identity.event_id, screens_now=True)
+    done = as_moderator(
+        "Only the moderator can show the reasons.",
+        lambda db_session, event_id: reasons.show(db_session, event_id, fields.get("shown")).id,
+    )
+    if isinstance(done, dict):
+        return done
+    event_id, _statement = done
+    broadcast_state(event_id, ROLES)  # every phone's state says whether they are shown
+    _publisher().changed(event_id, screens_now=True)
     return {"ok": True}
 
 
