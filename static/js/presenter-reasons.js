@@ -14,7 +14,7 @@ const VIEWS = ["reasons", "words"];
 // Type sizes in px of a 1920x1080 screen, scaled like the stylesheet's --px: the largest a
 // reason (or the least used word) gets, and the floor it may shrink to, still read from the
 // back of a hall. The most used word is WORD_SCALE times the least used.
-const SIZES = { reasons: { high: 44, low: 28 }, words: { high: 44, low: 28 } };
+const SIZES = { reasons: { high: 44, low: 28 }, words: { high: 72, low: 28 } };
 const WORD_SCALE = 2.4;
 
 let screen; // the projector's reasons payload: undefined until asked, null without a round on screen
@@ -125,7 +125,7 @@ function wordColumns() {
     cloud.setAttribute("aria-labelledby", `ws-${option.key}`);
     for (const [word, count] of side) {
       const item = element("li", "cloud-word", word);
-      const weight = most === least ? 1 : Math.sqrt((count - least) / (most - least));
+      const weight = most === least ? 0 : Math.sqrt((count - least) / (most - least));
       item.style.setProperty("--weight", (1 + (WORD_SCALE - 1) * weight).toFixed(3));
       item.append(element("span", "visually-hidden", ` (${format("ws_count", { n: count })})`));
       cloud.append(item);

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 AGREE = "AI neemt de artsen routinewerk uit handen, zodat er meer tijd voor de patiënt overblijft."
 DISAGREE = "Eerst bewijzen dat het werkt: nu gaat het geld naar pilots die nooit de praktijk halen."
-SECOND_AGREE = "Zonder AI houden we de zorg met te weinig mensen niet betaalbaar."
+SECOND_AGREE = "Zonder AI houden we de zorg in de praktijk met te weinig mensen niet betaalbaar."
 SECOND_DISAGREE = "Wie is aansprakelijk als het systeem zich vergist? Dat moet eerst geregeld zijn."
 MOVED = "Het voorbeeld van de huisarts overtuigde me: de tijdwinst voor patiënten is gemeten."
 # The projector's reasons at 1920x1080 (px; other screens in proportion), as the words are
@@ -163,6 +163,14 @@ def test_reasons_from_the_phones_to_the_projector(browse: Browse, server: Server
     show_on_projector(moderator, "Woorden")
     words = presenter.locator("#reason-board .cloud-word")
     expect(words.first).to_be_visible()
+    # "praktijk" is in both reasons of the oneens side, "geld" in one.
+    sizes = {
+        word: presenter.locator(".cloud-word", has_text=word).evaluate(
+            "(node) => parseFloat(getComputedStyle(node).fontSize)"
+        )
+        for word in ("praktijk", "geld")
+    }
+    assert sizes["praktijk"] > 1.5 * sizes["geld"], sizes
     expect(presenter.locator("#reasons-screen-title")).to_have_text("Meest gebruikte woorden")
     found["presenter, words"] = axe_check(presenter, "presenter, words")
     screenshot(presenter, "reasons-words")
