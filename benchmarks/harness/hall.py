@@ -17,6 +17,7 @@ import contextlib
 import json
 import multiprocessing
 import random
+import resource
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -78,6 +79,7 @@ class Phones:
         self.own: dict[int, set[int]] = collections.defaultdict(set)
         self.upvoted: dict[int, set[int]] = collections.defaultdict(set)
         self.ms: dict[str, list[float]] = collections.defaultdict(list)
+        self.sent_at: dict[str, list[float]] = collections.defaultdict(list)  # as `ms`
         self.acked: dict[str, list[Any]] = collections.defaultdict(list)
         self.unsure: dict[str, list[Any]] = collections.defaultdict(list)
         self.errors: collections.Counter[str] = collections.Counter()
@@ -151,7 +153,7 @@ class Phones:
         if client is None:
             self.errors[f"{kind}: not connected"] += 1
             return {"ok": False, "error": "not connected"}
-        sent = time.perf_counter()
+        sent, sent_at = time.perf_counter(), time.time()
         try:
             reply = await client.call(event, payload, timeout=self.config["ack_timeout"])
         except Exception as error:
@@ -162,6 +164,7 @@ class Phones:
             self.errors[f"{kind}: {error}"] += 1
             return reply if isinstance(reply, dict) else {"ok": False, "error": error}
         self.ms[kind].append((time.perf_counter() - sent) * 1000)
+        self.sent_at[kind].append(sent_at)
         self.last_ack = max(self.last_ack, time.time())
         return reply
 
@@ -214,6 +217,7 @@ class Phones:
         return {
             "connected": len(self.clients),
             "ms": dict(self.ms),
+            "sent_at": dict(self.sent_at),
             "acked": dict(self.acked),
             "unsure": dict(self.unsure),
             "errors": dict(self.errors),
@@ -240,12 +244,19 @@ async def _run_phones(
     while not go.is_set():
         await asyncio.sleep(0.05)
     phones.counting = True
+    cpu_before = cpu_seconds()
     await asyncio.gather(*phones.plan(mine, start.value))
     phones.counting = False
-    out.put(phones.report(mine))
+    out.put({**phones.report(mine), "cpu_s": cpu_seconds() - cpu_before})
     for client in phones.clients.values():
         with contextlib.suppress(Exception):
             await client.disconnect()
+
+
+def cpu_seconds() -> float:
+    """This process's CPU seconds so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def phones_main(
@@ -299,6 +310,7 @@ class Moderator:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.ms: dict[str, list[float]] = collections.defaultdict(list)
+        self.sent_at: dict[str, list[float]] = collections.defaultdict(list)  # as `ms`
         self.errors: collections.Counter[str] = collections.Counter()
 
     async def call(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -429,13 +441,20 @@ def summarize_phones(run: dict[str, Any], kinds: Iterable[str], result: dict[str
     """Per kind: `<kind>s_acked` and `<kind>_ack_p50_ms` / p95 / p99; `errors`; what a phone
     was sent during the window, in all per second and per event (`received`)."""
     reports = run["reports"]
+    slices: dict[str, dict[str, float | None]] = {}
     for kind in kinds:
         values = sorted(merged_list(reports, "ms", kind))
         result[f"{kind}s_acked"] = len(values)
         for label, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
             result[f"{kind}_ack_{label}_ms"] = stats.percentile(values, fraction)
+        sent = zip(
+            merged_list(reports, "sent_at", kind), merged_list(reports, "ms", kind), strict=True
+        )
+        slices[kind] = p95_by_slice(sent, run["began"])
+    result["ack_p95_ms_by_10s"] = slices
     result["errors"] = stats.merged(reports, "errors")
     result["upvotes_without_target"] = sum(report["no_target"] for report in reports)
+    result["generator_cpu_s"] = round(sum(report["cpu_s"] for report in reports), 1)
     phones, seconds = max(result["connected"], 1), max(run["elapsed"], 1e-9)
     received: dict[str, dict[str, Any]] = {}
     for name in reports[0]["received"]:
@@ -454,6 +473,20 @@ def summarize_phones(run: dict[str, Any], kinds: Iterable[str], result: dict[str
     result["bytes_per_phone_per_s"] = round(
         sum(figures["bytes_per_phone"] for figures in received.values()) / seconds, 1
     )
+
+
+def p95_by_slice(
+    sent: Iterable[tuple[float, float]], began: float, seconds: int = 10
+) -> dict[str, float | None]:
+    """Ack p95 of the requests sent in each slice of the window ("0-10": the first ten
+    seconds): when in the window the acks got slow."""
+    by_slice: dict[int, list[float]] = collections.defaultdict(list)
+    for at, ms in sent:
+        by_slice[int((at - began) // seconds)].append(ms)
+    return {
+        f"{n * seconds}-{(n + 1) * seconds}": stats.percentile(sorted(by_slice[n]), 0.95)
+        for n in sorted(by_slice)
+    }
 
 
 def digests(event_id: int, entries: Iterable[Any]) -> set[tuple[Any, ...]]:
