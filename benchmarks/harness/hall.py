@@ -200,7 +200,7 @@ class Phones:
         elif undecided(reply):
             self.unsure["upvote"].append((self.tokens[phone], item))
 
-    def report(self, mine: list[int]) -> dict[str, Any]:
+    def report(self) -> dict[str, Any]:
         """What the coordinator merges: plain lists and dicts (they cross a process queue)."""
         received = {}
         for name in self.listens:
@@ -247,7 +247,7 @@ async def _run_phones(
     cpu_before = cpu_seconds()
     await asyncio.gather(*phones.plan(mine, start.value))
     phones.counting = False
-    out.put({**phones.report(mine), "cpu_s": cpu_seconds() - cpu_before})
+    out.put({**phones.report(), "cpu_s": cpu_seconds() - cpu_before})
     for client in phones.clients.values():
         with contextlib.suppress(Exception):
             await client.disconnect()
