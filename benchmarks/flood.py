@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import re
 import resource
+import selectors
 import socket
 import subprocess
 import sys
@@ -167,41 +168,43 @@ def flooder(urls: dict[str, str], stop: Any, counts: Any) -> None:
             time.sleep(0.05)
 
 
-def hold_half_sent(urls: dict[str, str], count: int, stop: Any, held: list[int]) -> None:
-    """Keep `count` connections that sent half a GET; reopen each one the server closes.
+HALF_SENT_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"  # the headers never end
 
-    In a process of its own, at the lowest priority, like the flooders."""
-    os.nice(19)
-    port = int(urls["base"].rsplit(":", 1)[1])
-    connections: list[socket.socket] = []
-    while not stop.is_set():
-        while len(connections) < count and not stop.is_set():
-            try:
-                connection = socket.create_connection(("127.0.0.1", port), timeout=5)
-                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-                connection.setblocking(False)
-                connections.append(connection)
-            except OSError:
-                time.sleep(0.05)
-        held[0] = max(held[0], len(connections))
-        alive = []
-        for connection in connections:
-            try:
-                if connection.recv(1) == b"":
-                    connection.close()
-                    held[1] += 1
+
+def hold_half_sent(port: int, count: int, stop: Any, held: Any) -> None:
+    """Keep `count` connections that sent half a GET, re-opening each one the server closes
+    as soon as it is closed, until `stop` is set. held[0]: the most held at once; held[1]:
+    how many the server closed.
+
+    Runs in a thread (tests/test_slow_clients.py) or, at the lowest priority, in a process
+    of its own (`hold_half_sent_niced`, this benchmark)."""
+    selector = selectors.DefaultSelector()
+    try:
+        while not stop.is_set():
+            while len(selector.get_map()) < count and not stop.is_set():
+                try:
+                    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    connection.sendall(HALF_SENT_REQUEST)
+                except OSError:
+                    time.sleep(0.05)
                     continue
-            except BlockingIOError:
-                pass
-            except OSError:
-                connection.close()
+                connection.setblocking(False)
+                selector.register(connection, selectors.EVENT_READ)
+            held[0] = max(held[0], len(selector.get_map()))
+            # The server never answers a half-sent request: readable means closed.
+            for key, _ in selector.select(timeout=0.1):
+                selector.unregister(key.fileobj)
+                key.fileobj.close()
                 held[1] += 1
-                continue
-            alive.append(connection)
-        connections = alive
-        time.sleep(0.2)
-    for connection in connections:
-        connection.close()
+    finally:
+        for key in list(selector.get_map().values()):
+            key.fileobj.close()
+        selector.close()
+
+
+def hold_half_sent_niced(port: int, count: int, stop: Any, held: Any) -> None:
+    os.nice(19)
+    hold_half_sent(port, count, stop, held)
 
 
 def health(urls: dict[str, str], stop: threading.Event, samples: list[tuple[float, float]]) -> None:
@@ -277,7 +280,9 @@ def run(args: argparse.Namespace, process: subprocess.Popen[str], urls: dict[str
     held = multiprocessing.Array("i", 2)  # most held at once, closed by the server
     if args.half_open:
         holder = multiprocessing.Process(
-            target=hold_half_sent, args=(urls, args.half_open, stop_flooding, held), daemon=True
+            target=hold_half_sent_niced,
+            args=(int(urls["base"].rsplit(":", 1)[1]), args.half_open, stop_flooding, held),
+            daemon=True,
         )
         holder.start()
         flooders.append(holder)

@@ -138,10 +138,17 @@ def shedding_pool(size: int) -> Any:
             def guarded(environ: dict[str, Any], start_response: Any) -> Any:
                 key = id(getattr(environ.get("eventlet.input"), "_sock", None))
                 if key in self.closed:
-                    # Its headers ended with the shutdown: answer nothing, run no app code (an
-                    # error in writing to it would keep the socket until a garbage collection).
-                    start_response("400 Bad Request", [("Connection", "close")])
-                    return [b""]
+                    # Its headers ended with the shutdown: run no app code, and write nothing
+                    # (eventlet's flag for a socket the app took over). An answer written to
+                    # the shut-down socket failed, and on that error eventlet formatted a
+                    # traceback (a third of the server's time during a hold) and left the socket's
+                    # descriptor open until a garbage collection, so a stream of half-sent
+                    # requests ran the process out of descriptors and /healthz was shed.
+                    # Without eventlet's callback no cycle (environ, callback, request,
+                    # environ) keeps the request's memory until a full collection either.
+                    environ.pop("eventlet.set_idle", None)
+                    wsgi.WSGI_LOCAL.already_handled = True
+                    return []
                 self.in_app.add(key)
                 if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
                     self.websockets.add(key)

@@ -31,3 +31,23 @@ def test_downloads_and_small_answers_are_sent_as_they_are(app, event):
         "/static/css/app.css", headers={**accept, "If-None-Match": etag}, buffered=True
     )
     assert not_modified.status_code == 304 and not not_modified.data
+
+
+def test_the_vote_page_is_kept_per_language_and_qa_mode_and_never_goes_stale(app, clients):
+    """Every phone gets the same page (its cookie is a header), so it is rendered and
+    compressed once; what the moderator switches live must still show at once."""
+    event = clients.event
+    accept = {"Accept-Encoding": "gzip"}
+    first, second = app.test_client(), app.test_client()
+    page = first.get(f"/{event.code}", headers=accept, buffered=True)
+    again = second.get(f"/{event.code}", headers=accept, buffered=True)
+    assert page.data == again.data  # the same bytes, compressed once
+    assert page.headers["Set-Cookie"] != again.headers["Set-Cookie"]  # each phone its own
+    assert 'data-mode="open"' in gzip.decompress(page.data).decode()
+
+    reply = clients.moderator().emit("question_settings", {"mode": "off"}, callback=True)
+    assert reply == {"ok": True}
+    switched = gzip.decompress(first.get(f"/{event.code}", headers=accept, buffered=True).data)
+    assert 'data-mode="off"' in switched.decode()
+    english = first.get(f"/{event.code}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and 'data-mode="off"' in english

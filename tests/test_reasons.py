@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from polling import db
+from polling import create_app, db
+from polling.domain import reasons
+from polling.domain.decks import load_deck
+from polling.domain.events import create_event
 from polling.domain.reason_models import Reason
-from tests.support import control, last_state, received
+from tests.support import PANEL_DECK, Clients, app_settings, control, last_state, received
 
 
 def sync(client) -> dict:
@@ -87,6 +90,7 @@ def test_bad_reasons_are_refused_with_a_clear_code_and_change_nothing(clients):
     for payload, code in (
         ({"round": round_id, "text": "ja"}, "too_short"),
         ({"round": round_id, "text": "x" * 201}, "too_long"),
+        ({"round": round_id, "text": "x" * 100_000}, "too_long"),
         ({"round": round_id, "text": "\ud800 geen tekst"}, "bad_request"),
         ({"round": round_id}, "bad_request"),
         ({"round": "1", "text": "Een reden"}, "bad_request"),
@@ -129,7 +133,10 @@ def test_the_hall_sees_reasons_only_once_shown_and_upvotes_either_side(clients):
 
     reply = other.emit("reason_upvote", {"reason": reason["id"], "up": True}, callback=True)
     assert reply == {"ok": True, "reason": reason["id"], "up": True, "upvotes": 1}
-    assert received(other, "reasons")[-1]["sides"]["agree"][0]["upvotes"] == 1
+    # Only the count changed: the update names the lists by id and carries the new count.
+    update = received(other, "reasons")[-1]
+    assert update["sides"] == {"agree": [reason["id"]], "disagree": []}
+    assert (update["changed"], update["upvotes"]) == ([], [[reason["id"], 1]])
     assert sync(other)["upvoted"] == [reason["id"]]
     own = writer.emit("reason_upvote", {"reason": reason["id"]}, callback=True)
     assert own["error"] == "own_reason"
@@ -223,3 +230,55 @@ def test_only_the_moderator_moderates_and_shows(clients):
     )
     moderate(moderator, reason["id"], "edit", text="Een kortere reden")
     assert sync(moderator)["reasons"][0]["original_text"] == "Een reden om te modereren"
+
+
+def test_the_whole_round_of_reasons_on_postgres_too(tmp_path, postgres_url):
+    """The upsert of a reason and the board's one query, on the other database."""
+    app = create_app({**app_settings(tmp_path), "DATABASE_URL": postgres_url})
+    with db.session() as session:
+        event = create_event(session, load_deck(PANEL_DECK))
+    clients = Clients(app, event)
+    moderator, presenter, mover, reader = (
+        clients.moderator(),
+        clients.presenter(),
+        clients.phone(),
+        clients.phone(),
+    )
+    control(moderator, "next", "open")
+    vote(mover, "agree")
+    control(moderator, "close", "new_round")
+    round_two = vote(mover, "disagree")
+    vote(reader, "agree")
+    first = give(mover, round_two, "Eerste versie")["reason"]
+    assert give(mover, round_two, "Tweede versie")["reason"]["id"] == first["id"]
+    moderate(moderator, first["id"], "pick")
+    assert moderator.emit("reasons_show", {"shown": True}, callback=True) == {"ok": True}
+    upvote = reader.emit("reason_upvote", {"reason": first["id"]}, callback=True)
+    assert upvote["upvotes"] == 1, upvote
+    screen = sync(presenter)
+    assert [(r["text"], r["moved"], r["upvotes"]) for r in screen["movers"]] == [
+        ("Tweede versie", {"from": "agree", "to": "disagree"}, 1)
+    ]
+    moderate(moderator, first["id"], "hide")
+    assert give(mover, round_two, "Derde versie")["reason"]["state"] == "hidden"
+    db.engine.dispose()
+
+
+def test_the_moderator_gets_the_queue_and_each_sides_best_and_newest_not_everything(clients):
+    moderator = clients.moderator()
+    control(moderator, "next", "open")
+    given = []
+    for number in range(6):
+        phone = clients.phone()
+        round_id = vote(phone, "agree" if number < 5 else "disagree")
+        given.append(give(phone, round_id, f"Reden nummer {number}")["reason"])
+    moderator.emit("question_settings", {"reasons_premoderation": True}, callback=True)
+    waiting = clients.phone()
+    round_id = vote(waiting, "agree")
+    give(waiting, round_id, "Wacht op de moderator")
+    with db.session() as session:
+        board = reasons.reason_board(session, clients.event.id).moderator(size=1)
+    texts = {r["text"] for r in board["reasons"]}
+    # The queue, the agree side's most upvoted (a tie: the oldest) and newest, the other side.
+    assert texts == {"Wacht op de moderator", "Reden nummer 0", "Reden nummer 5"}
+    assert board["counts"] == {"total": 7, "pending": 1, "sides": {"agree": 6, "disagree": 1}}

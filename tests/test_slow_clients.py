@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import requests
 
+from benchmarks.flood import hold_half_sent
 from polling.shedding import HEADER_SECONDS
 from tests.server_process import ServerProcess
+from tests.support import WAIT, Client, phone
 
 HELD = 300
 
@@ -45,4 +48,51 @@ def test_half_sent_requests_neither_starve_the_health_check_nor_end_the_server(t
     finally:
         for connection in held:
             connection.close()
+        server.stop()
+
+
+def test_half_sent_requests_reopened_beyond_the_descriptors_starve_neither_health_nor_phones(
+    tmp_path,
+):
+    """1,100 half-sent requests, each re-opened as soon as the server closed it, under
+    `ulimit -n 1024` made /healthz time out for the whole hold: every connection closed to
+    make room kept its descriptor until a garbage collection, so the process ran out of them
+    and shed new connections (the health check, phones) instead. Here at a quarter of the scale."""
+    open_files = 256
+    held_at_once = open_files + 50  # more than the process has descriptors
+    server = ServerProcess(tmp_path, open_files=open_files, POLLING_MAX_CONNECTIONS="100").start()
+    stop = threading.Event()
+    held = [0, 0]  # the most held at once, closed by the server
+    holder = threading.Thread(
+        target=hold_half_sent, args=(server.port, held_at_once, stop, held), daemon=True
+    )
+    holder.start()
+    try:
+        # Under way: all held at once, and the server has closed more than it can hold.
+        deadline = time.monotonic() + WAIT
+        while held[0] < held_at_once or held[1] < open_files:
+            assert time.monotonic() < deadline, f"the hold never got going: {held}"
+            time.sleep(0.05)
+        closed_before = held[1]
+        for _ in range(5):
+            started = time.monotonic()
+            health = requests.get(f"{server.base_url}/healthz", timeout=5)
+            assert health.json()["status"] == "ok"
+            assert time.monotonic() - started < 1
+        moderator = Client(
+            server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
+        )
+        started = time.monotonic()
+        page = requests.get(server.urls["join"], timeout=5)  # a fresh phone's vote page
+        assert page.status_code == 200 and time.monotonic() - started < 1
+        voter = phone(server)
+        for action in ("next", "open"):
+            assert moderator.call("control", {"action": action}) == {"ok": True}
+        round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]
+        assert voter.call("vote", {"round": round_id, "choice": "agree"})["ok"] is True
+        assert held[1] > closed_before, "the hold stopped: nothing was tested"
+        assert server.process.poll() is None
+    finally:
+        stop.set()
+        holder.join(timeout=WAIT)
         server.stop()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from polling import create_app, db
 from polling.domain.errors import VotingError
-from polling.domain.models import Event, Vote
+from polling.domain.models import Event, Vote, utcnow
+from polling.domain.retention import purge
 from polling.domain.state import current_tally, snapshot
+from polling.domain.tally import Tally
 from polling.domain.voting import cast_vote, control, join
 from tests.support import app_settings
 
@@ -40,7 +44,37 @@ def vote(event_id: int, token: str, choice: str, round_id: int | None = None) ->
 
 def counts(event_id: int) -> dict[str, int]:
     with db.session() as session:
-        return current_tally(session, event_id).counts
+        return current_tally(session, event_id)[0].counts
+
+
+def projector_tally_equals_the_snapshot(event_id: int) -> Tally:
+    """The tally publisher's one-query count and the state's own count of the round on screen."""
+    with db.session() as session:
+        published = current_tally(session, event_id)
+        event = session.get(Event, event_id)
+        stated = snapshot(session, event).tally
+    assert published is not None and published[0] == stated
+    return stated
+
+
+def test_the_published_tally_counts_as_the_state_does_open_closed_and_archived(event):
+    act(event.id, "next", "open")
+    for number, choice in enumerate(("agree", "agree", "disagree")):
+        vote(event.id, f"phone-{number}", choice)
+    assert projector_tally_equals_the_snapshot(event.id).participants == 3
+    act(event.id, "close")
+    participant(event.id, "late")  # joins after the close: not in the closed round's base
+    closed = projector_tally_equals_the_snapshot(event.id)
+    assert (closed.counts, closed.participants) == ({"agree": 2, "disagree": 1}, 3)
+    with db.session() as session:
+        purge(session, timedelta(days=1), now=utcnow() + timedelta(days=2))
+    archived = projector_tally_equals_the_snapshot(event.id)
+    assert (archived.counts, archived.participants) == ({"agree": 2, "disagree": 1}, 3)
+    act(event.id, "new_round")
+    assert projector_tally_equals_the_snapshot(event.id).counts == {"agree": 0, "disagree": 0}
+    act(event.id, "next")  # statement 2, voting not opened yet: no tally to publish
+    with db.session() as session:
+        assert current_tally(session, event.id) is None
 
 
 def test_a_new_event_waits_in_the_lobby(event):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, SQLColumnExpression, func, or_, select
 from sqlalchemy.orm import Session
 
 from polling.domain.models import Option, Participant, Round, Statement, Vote
@@ -29,10 +29,21 @@ def round_participants(
 ) -> int:
     """The audience of a round that closed at `closed_at` (None: it is open): the phones
     that joined the event by then. The base of the round's turnout."""
+    return session.scalar(joined_by(event_id, closed_at)) or 0
+
+
+def joined_by(
+    event_id: int | SQLColumnExpression[int],
+    closed_at: datetime | SQLColumnExpression[datetime | None] | None,
+) -> Select[int]:
+    """The query behind `round_participants`; with columns for arguments, a subquery that
+    other queries (the tally publisher's) correlate with their own round."""
     query = select(func.count()).select_from(Participant).where(Participant.event_id == event_id)
-    if closed_at is not None:
-        query = query.where(Participant.joined_at <= closed_at)
-    return session.scalar(query) or 0
+    if closed_at is None:
+        return query
+    if isinstance(closed_at, datetime):
+        return query.where(Participant.joined_at <= closed_at)
+    return query.where(or_(closed_at.is_(None), Participant.joined_at <= closed_at))
 
 
 def vote_counts(session: Session, round_id: int) -> dict[str, int]:

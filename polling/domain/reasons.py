@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, case, delete, false, func, select, text
+from sqlalchemy.orm import Session, aliased
 
 from polling.domain.models import (
     Event,
@@ -41,11 +41,17 @@ from polling.domain.reason_models import (
     Reason,
     ReasonVote,
 )
+from polling.domain.state import round_on_screen
+from polling.domain.voting import dialect_insert
 
 MIN_LENGTH = 3
 MAX_LENGTH = 200
 # How many reasons of each side every phone gets.
 SIDE_SIZE = 20
+# How many of each side the moderator gets, most upvoted and newest (so up to twice this),
+# and how many of the queue.
+MODERATOR_SIDE_SIZE = 30
+MODERATOR_QUEUE_SIZE = 100
 
 
 class ReasonError(QuestionError):
@@ -75,88 +81,124 @@ def clean_text(value: Any) -> str:
 def give(connection: Connection, participant_id: int, round_id: int, text_: Any) -> dict[str, Any]:
     """Give (or replace) this phone's reason in a round; returns it as its writer sees it.
 
-    Does not commit: the vote writer commits it with its batch and acknowledges it after.
+    Two statements: one reads every rule's facts, one writes (an upsert on the phone's reason
+    of the round). Does not commit: the vote writer commits it with its batch and
+    acknowledges it after.
     """
     cleaned = clean_text(text_)
-    with Session(
-        bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False
-    ) as session:
-        round_, statement, event = _current_round(session, participant_id, round_id)
-        settings = settings_for(session, event.id)
-        if settings.reasons != "open":
-            raise ReasonError("reasons_closed", "Reasons cannot be given now.")
-        choice = _choices(session, round_.id, [participant_id]).get(participant_id)
-        if choice is None:
-            raise ReasonError("not_voted", "Vote first, then say why.")
-        reason = session.scalar(
-            select(Reason).where(
-                Reason.round_id == round_.id, Reason.participant_id == participant_id
-            )
-        )
-        if reason is None:
-            reason = Reason(
-                event_id=event.id,
-                statement_id=statement.id,
-                round_id=round_.id,
-                participant_id=participant_id,
-                text=cleaned,
-                written_at=utcnow(),
-            )
-            session.add(reason)
-            _admit(session, settings, reason)
-        elif reason.text != cleaned:
-            reason.text = cleaned
-            reason.written_at = utcnow()
-            reason.picked = False  # the moderator picked other words than these
-            if reason.state not in (HIDDEN, DISMISSED):
-                _admit(session, settings, reason)
-        session.flush()
-        return own_view(reason, choice)
-
-
-def _current_round(
-    session: Session, participant_id: int, round_id: int
-) -> tuple[Round, Statement, Event]:
-    """The round, if it is the latest round of the statement on screen of the phone's event."""
-    participant = session.get(Participant, participant_id)
-    if participant is None:  # ids are never reused: its event was deleted
-        raise ReasonError("event_gone", "This event has been deleted.")
-    round_ = session.get(Round, round_id)
-    statement = session.get(Statement, round_.statement_id) if round_ is not None else None
-    if round_ is None or statement is None or statement.event_id != participant.event_id:
-        raise ReasonError("unknown_round", "There is no such round in this event.")
-    event = session.get(Event, statement.event_id)
-    assert event is not None
-    latest = session.scalar(
-        select(func.max(Round.number)).where(Round.statement_id == statement.id)
+    facts = connection.execute(
+        _GIVE_FACTS, {"round_id": round_id, "participant_id": participant_id}
     )
-    if event.current_position != statement.position or round_.number != latest:
+    row = facts.first()
+    if row is None:
+        raise _give_refusal(connection, participant_id)
+    if not row.current:
         raise ReasonError("not_current", "This round is no longer on screen.")
-    return round_, statement, event
+    if row.mode != "open":
+        raise ReasonError("reasons_closed", "Reasons cannot be given now.")
+    if row.choice is None:
+        raise ReasonError("not_voted", "Vote first, then say why.")
+    if row.existing_text == cleaned:
+        return _own(row.existing_id, round_id, cleaned, row.choice, row.existing_state)
+    blocked = is_blocked(normalise(cleaned), row.blocklist or [])
+    held = "muted" if row.muted else "blocklist" if blocked else None
+    state = PENDING if row.premoderation or held is not None else VISIBLE
+    now = utcnow()
+    values = {
+        "event_id": row.event_id,
+        "statement_id": row.statement_id,
+        "round_id": round_id,
+        "participant_id": participant_id,
+        "text": cleaned,
+        "state": state,
+        "held": held,
+        "picked": False,  # an edit takes it off the projector: the moderator picked other words
+        "written_at": now,
+        "approved_at": now if state == VISIBLE else None,
+    }
+    insert = dialect_insert(connection)(Reason).values(**values)
+    # A reason the moderator hid or dismissed stays so when its writer edits it.
+    kept = Reason.state.in_((HIDDEN, DISMISSED))
+    excluded = insert.excluded
+    written = connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=[Reason.round_id, Reason.participant_id],
+            set_={
+                "text": excluded.text,
+                "written_at": excluded.written_at,
+                "picked": False,
+                "state": case((kept, Reason.state), else_=excluded.state),
+                "held": case((kept, Reason.held), else_=excluded.held),
+                "approved_at": case(
+                    (kept, Reason.approved_at),
+                    else_=func.coalesce(Reason.approved_at, excluded.approved_at),
+                ),
+            },
+        ).returning(Reason.id, Reason.state)
+    ).one()
+    return _own(written.id, round_id, cleaned, row.choice, written.state)
 
 
-def _admit(session: Session, settings: QuestionSettings, reason: Reason) -> None:
-    """Visible at once, or waiting for the moderator: pre-moderation, a muted phone, or a word
-    of the blocklist."""
-    muted = session.get(QuestionMute, (reason.event_id, reason.participant_id)) is not None
-    blocked = is_blocked(normalise(reason.text), settings.blocklist)
-    reason.held = "muted" if muted else "blocklist" if blocked else None
-    if settings.reasons_premoderation or reason.held is not None:
-        reason.state = PENDING
-        reason.approved_at = None
-    else:
-        reason.state = VISIBLE
-        reason.approved_at = reason.approved_at or utcnow()
+_PREVIOUS_ROUNDS = aliased(Round)
+# What `give` needs to know, in one row (none if the round or the phone is not of one event):
+# whether the round is the latest of the statement on screen, the event's settings, the phone's
+# vote in the round, whether it is muted, and its reason so far.
+_GIVE_FACTS = (
+    select(
+        Event.id.label("event_id"),
+        Statement.id.label("statement_id"),
+        (
+            (Event.current_position == Statement.position)
+            & (
+                Round.number
+                == select(func.max(_PREVIOUS_ROUNDS.number))
+                .where(_PREVIOUS_ROUNDS.statement_id == Statement.id)
+                .scalar_subquery()
+            )
+        ).label("current"),
+        # An event made before the settings existed has none stored: the defaults.
+        func.coalesce(QuestionSettings.reasons, "open").label("mode"),
+        func.coalesce(QuestionSettings.reasons_premoderation, false()).label("premoderation"),
+        QuestionSettings.blocklist,
+        Option.key.label("choice"),
+        (QuestionMute.participant_id.is_not(None)).label("muted"),
+        Reason.id.label("existing_id"),
+        Reason.text.label("existing_text"),
+        Reason.state.label("existing_state"),
+    )
+    .select_from(Round)
+    .join(Statement, Statement.id == Round.statement_id)
+    .join(Event, Event.id == Statement.event_id)
+    .join(Participant, Participant.event_id == Event.id)
+    .outerjoin(QuestionSettings, QuestionSettings.event_id == Event.id)
+    .outerjoin(Vote, (Vote.round_id == Round.id) & (Vote.participant_id == Participant.id))
+    .outerjoin(Option, Option.id == Vote.option_id)
+    .outerjoin(
+        QuestionMute,
+        (QuestionMute.event_id == Event.id) & (QuestionMute.participant_id == Participant.id),
+    )
+    .outerjoin(Reason, (Reason.round_id == Round.id) & (Reason.participant_id == Participant.id))
+    .where(Round.id == bindparam("round_id"), Participant.id == bindparam("participant_id"))
+)
 
 
-def own_view(reason: Reason, choice: str | None) -> dict[str, Any]:
+def _give_refusal(connection: Connection, participant_id: int) -> ReasonError:
+    """Why `give` found nothing: the phone's event is gone, or the round is not of its event."""
+    if _participant_event(connection, participant_id) is None:  # ids are never reused
+        return ReasonError("event_gone", "This event has been deleted.")
+    return ReasonError("unknown_round", "There is no such round in this event.")
+
+
+def _own(
+    reason_id: int, round_id: int, text_: str, choice: str | None, state: str
+) -> dict[str, Any]:
     """A reason as the phone that gave it sees it. A dismissed one stays "pending" for it."""
     return {
-        "id": reason.id,
-        "round": reason.round_id,
-        "text": reason.text,
+        "id": reason_id,
+        "round": round_id,
+        "text": text_,
         "choice": choice,
-        "state": PENDING if reason.state == DISMISSED else reason.state,
+        "state": PENDING if state == DISMISSED else state,
     }
 
 
@@ -171,7 +213,8 @@ def own_reason(
     )
     if reason is None:
         return None
-    return own_view(reason, _choices(session, round_id, [participant_id]).get(participant_id))
+    choice = _choices(session, round_id, [participant_id]).get(participant_id)
+    return _own(reason.id, round_id, reason.text, choice, reason.state)
 
 
 # ---------- upvotes (written in groups by the vote writer) ----------
@@ -350,19 +393,6 @@ def _choices(session: Session, round_id: int, participant_ids: Iterable[int]) ->
     return {participant: key for participant, key in rows}
 
 
-def upvote_counts(session: Session, reason_ids: list[int]) -> dict[int, int]:
-    """Upvotes per reason, counted from the rows."""
-    if not reason_ids:
-        return {}
-    return dict(
-        session.execute(
-            select(ReasonVote.reason_id, func.count())
-            .where(ReasonVote.reason_id.in_(reason_ids))
-            .group_by(ReasonVote.reason_id)
-        ).all()
-    )
-
-
 @dataclass
 class ReasonBoard:
     """The reasons of the round on screen, with their sides, movers and upvotes, read once;
@@ -372,13 +402,13 @@ class ReasonBoard:
     settings: QuestionSettings
     statement: Statement
     round_: Round
-    reasons: list[Reason]
+    reasons: list[Any]  # rows of _BOARD's columns, one per reason
     choices: dict[int, str]  # reason id -> its side now
     previous: dict[int, str]  # reason id -> its side in the round before, for movers only
     counts: dict[int, int]
     muted: set[int] = field(default_factory=set)
 
-    def view(self, reason: Reason, *, moderator: bool = False) -> dict[str, Any]:
+    def view(self, reason: Row[Any], *, moderator: bool = False) -> dict[str, Any]:
         """A reason as a screen shows it (texts are text; the pages never parse them)."""
         before = self.previous.get(reason.id)
         view: dict[str, Any] = {
@@ -408,7 +438,7 @@ class ReasonBoard:
             "options": [{"key": o.key, "labels": o.labels} for o in self.statement.options],
         }
 
-    def popular(self, chosen: Iterable[Reason]) -> list[Reason]:
+    def popular(self, chosen: Iterable[Row[Any]]) -> list[Row[Any]]:
         """Most upvoted first; ties, the older first."""
         return sorted(chosen, key=lambda r: (-self.counts.get(r.id, 0), r.written_at, r.id))
 
@@ -432,12 +462,25 @@ class ReasonBoard:
         payload["total"] = len(visible)
         return payload
 
-    def moderator(self) -> dict[str, Any]:
-        """Every reason of the round, for the moderator, most upvoted first."""
+    def moderator(self, size: int = MODERATOR_SIDE_SIZE) -> dict[str, Any]:
+        """For the moderator, most upvoted first: the queue (oldest first, at most
+        MODERATOR_QUEUE_SIZE), what is on the projector, and per side the `size` most upvoted
+        and the `size` newest; with the counts of all. A hall gives thousands of reasons: all of
+        them every second would be a megabyte a message, more than a phone can read."""
+        pending = [r for r in self.reasons if r.state == PENDING]
+        chosen = {r.id: r for r in pending[:MODERATOR_QUEUE_SIZE]}
+        chosen.update((r.id, r) for r in self.reasons if r.picked)
+        sides: dict[str, int] = {}
+        for option in self.statement.options:
+            side = [r for r in self.reasons if self.choices.get(r.id) == option.key]
+            sides[option.key] = len(side)
+            newest = sorted(side, key=lambda r: (r.written_at, r.id), reverse=True)[:size]
+            chosen.update((r.id, r) for r in [*self.popular(side)[:size], *newest])
         return {
             **self._outline(),
             "premoderation": self.settings.reasons_premoderation,
-            "reasons": [self.view(r, moderator=True) for r in self.popular(self.reasons)],
+            "reasons": [self.view(r, moderator=True) for r in self.popular(chosen.values())],
+            "counts": {"total": len(self.reasons), "pending": len(pending), "sides": sides},
         }
 
     def screen(self) -> dict[str, Any]:
@@ -467,34 +510,59 @@ class ReasonBoard:
         return sides
 
 
+_EARLIER_VOTE = aliased(Vote)
+_EARLIER_OPTION = aliased(Option)
+# Every reason of a round with its side now, its side in the round before and its upvotes, in
+# one query of columns: a round of 3,000 reasons is read a few times a second while they come
+# in, and loading them as objects with a query per question asked of them cost 50-110 ms.
+_BOARD = (
+    select(
+        Reason.id,
+        Reason.text,
+        Reason.state,
+        Reason.held,
+        Reason.picked,
+        Reason.participant_id,
+        Reason.original_text,
+        Reason.written_at,
+        func.coalesce(Option.key, Reason.archived_choice).label("choice"),
+        func.coalesce(_EARLIER_OPTION.key, Reason.archived_previous).label("before"),
+        (
+            select(func.count(ReasonVote.id))
+            .where(ReasonVote.reason_id == Reason.id)
+            .scalar_subquery()
+            + func.coalesce(Reason.archived_upvotes, 0)
+        ).label("upvotes"),
+    )
+    .outerjoin(
+        Vote, (Vote.round_id == Reason.round_id) & (Vote.participant_id == Reason.participant_id)
+    )
+    .outerjoin(Option, Option.id == Vote.option_id)
+    .outerjoin(
+        _EARLIER_VOTE,
+        (_EARLIER_VOTE.round_id == bindparam("earlier_round_id"))
+        & (_EARLIER_VOTE.participant_id == Reason.participant_id),
+    )
+    .outerjoin(_EARLIER_OPTION, _EARLIER_OPTION.id == _EARLIER_VOTE.option_id)
+    .where(Reason.round_id == bindparam("round_id"))
+    .order_by(Reason.id)
+)
+
+
 def reason_board(session: Session, event_id: int) -> ReasonBoard | None:
-    """Read the reasons of the round on screen (a few queries), or None if there is none."""
+    """Read the reasons of the round on screen, or None if there is none."""
     event = session.get(Event, event_id)
     statement = event.current_statement if event is not None else None
     round_ = statement.latest_round if statement is not None else None
     if event is None or statement is None or round_ is None:
         return None
-    reasons = list(
-        session.scalars(select(Reason).where(Reason.round_id == round_.id).order_by(Reason.id))
-    )
-    writers = {r.participant_id: r.id for r in reasons if r.participant_id is not None}
-    now = _choices(session, round_.id, writers)
-    choices = {writers[p]: key for p, key in now.items()}
-    for reason in reasons:
-        if reason.participant_id is None and reason.archived_choice:
-            choices[reason.id] = reason.archived_choice
-    previous: dict[int, str] = {}
     earlier = _round_before(session, round_)
-    if earlier is not None:
-        before = _choices(session, earlier.id, writers)
-        previous = {writers[p]: key for p, key in before.items() if key != now.get(p)}
-        for reason in reasons:
-            if reason.participant_id is None and reason.archived_previous:
-                previous[reason.id] = reason.archived_previous
-    counts = upvote_counts(session, [r.id for r in reasons])
-    for reason in reasons:
-        if reason.archived_upvotes:
-            counts[reason.id] = counts.get(reason.id, 0) + reason.archived_upvotes
+    rows = session.connection().execute(
+        _BOARD, {"round_id": round_.id, "earlier_round_id": earlier.id if earlier else None}
+    )
+    reasons = list(rows)
+    choices = {r.id: r.choice for r in reasons if r.choice is not None}
+    previous = {r.id: r.before for r in reasons if r.before is not None and r.before != r.choice}
     muted = set(
         session.scalars(
             select(QuestionMute.participant_id).where(QuestionMute.event_id == event_id)
@@ -508,9 +576,17 @@ def reason_board(session: Session, event_id: int) -> ReasonBoard | None:
         reasons,
         choices,
         previous,
-        counts,
+        {r.id: r.upvotes for r in reasons},
         muted,
     )
+
+
+def round_has_reasons(session: Session, event_id: int) -> bool:
+    """Whether the round on screen has any reason (two light queries, no texts loaded)."""
+    row = round_on_screen(session, event_id)
+    if row is None:
+        return False
+    return session.scalar(select(Reason.id).where(Reason.round_id == row.id).limit(1)) is not None
 
 
 def _round_before(session: Session, round_: Round) -> Round | None:
@@ -532,11 +608,3 @@ def own_upvotes(session: Session, event_id: int, participant_id: int) -> list[in
             .where(Reason.event_id == event_id, ReasonVote.participant_id == participant_id)
         )
     )
-
-
-def reasons_state(session: Session, event: Event) -> dict[str, Any] | None:
-    """What every screen's state says of the reasons: given or not, shown or not."""
-    statement = event.current_statement
-    if statement is None:
-        return None
-    return {"mode": settings_for(session, event.id).reasons, "shown": statement.reasons_shown}

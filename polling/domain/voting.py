@@ -88,7 +88,7 @@ def join(connection: Connection, event_id: int, token: str) -> int:
             "audience_full", f"This event is full: the organiser expects {limit} phones."
         )
     digest = token_digest(event_id, token)
-    insert = _dialect_insert(connection)(Participant).values(
+    insert = dialect_insert(connection)(Participant).values(
         event_id=event_id, token_digest=digest, joined_at=utcnow()
     )
     connection.execute(insert.on_conflict_do_nothing())
@@ -217,18 +217,27 @@ def allowed_actions(event: Event) -> list[str]:
     return [action for action in ACTIONS if allowed[action]]
 
 
+# Open rounds whose countdown ran out, with their events.
+_DUE_ROUNDS = (
+    select(Round.id, Statement.event_id)
+    .join(Statement, Round.statement_id == Statement.id)
+    .where(
+        Round.closed_at.is_(None),
+        Round.closes_at.is_not(None),
+        Round.closes_at <= bindparam("now", type_=UTCDateTime),
+    )
+)
+
+
 def close_due_rounds(session: Session, now: datetime | None = None) -> list[int]:
     """Close every open round whose countdown has run out; commit; return their events' ids.
 
     Each round is closed by a conditional UPDATE, so when several server processes run this
     at once exactly one closes (and announces) it.
     """
-    now = now or utcnow()
-    due = session.execute(
-        select(Round.id, Statement.event_id)
-        .join(Statement, Round.statement_id == Statement.id)
-        .where(Round.closed_at.is_(None), Round.closes_at.is_not(None), Round.closes_at <= now)
-    ).all()
+    due = session.execute(_DUE_ROUNDS, {"now": now or utcnow()}).all()
+    if not due:
+        return []  # almost always, a few times a second: no statement to build, no commit
     closed = []
     for round_id, event_id in due:
         result = session.execute(
@@ -348,7 +357,7 @@ _HANDLERS: dict[str, Callable[[Session, Event], None]] = {
 }
 
 
-def _dialect_insert(connection: Connection) -> Callable[..., Any]:
+def dialect_insert(connection: Connection) -> Callable[..., Any]:
     """INSERT with ON CONFLICT support for the database in use."""
     name = connection.dialect.name
     if name == "postgresql":

@@ -93,20 +93,22 @@ class TallyPublisher:
         after a join the number of phones that joined. `since` is when the oldest vote it
         brings was committed (for the lag in /metrics)."""
         with self.app.app_context(), db.session() as db_session:
-            event = db_session.get(Event, event_id)
-            if event is None:
-                return
-            tally = state.current_tally(db_session, event_id)
+            current = state.current_tally(db_session, event_id)
             count = participants(db_session, event_id) if joined else None
-            revealed, mode = event.results_revealed, event.results_mode
-            expected = event.expected_audience
         for role in SCREENS:
             if count is not None:
                 socketio.emit("presence", {"joined": count}, to=room(event_id, role))
-            if tally is not None:
-                message = state.tally_message(tally, role, revealed, mode, expected)
+            if current is not None:
+                tally, settings = current
+                message = state.tally_message(
+                    tally,
+                    role,
+                    settings.revealed,
+                    settings.results_mode,
+                    settings.expected_audience,
+                )
                 socketio.emit("tally", message, to=room(event_id, role))
-        if since is not None and tally is not None:
+        if since is not None and current is not None:
             self.metrics.tally_lag.observe(time.monotonic() - since)
 
 

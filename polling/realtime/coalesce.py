@@ -9,6 +9,8 @@ lists always come from the database, so every process sends the same.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask
 
@@ -68,3 +70,20 @@ class HallPublisher:
         phones = len(socketio.server.manager.rooms.get("/", {}).get(hall_room, ()))
         pause = max(self.interval, phones / PHONE_MESSAGES_PER_SECOND)
         self.hall_due[event_id] = time.monotonic() + pause
+
+
+def item_changes(
+    before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[list[int]]]:
+    """What phones need to go from the items `before` to `after` (items with an `id` and
+    `upvotes`): the items new or changed other than in upvotes, in full, and the new upvote
+    counts of the others as [id, upvotes]. A phone keeps the items it was sent by id."""
+    old = {item["id"]: item for item in before}
+    changed, upvotes = [], []
+    for item in after:
+        previous = old.get(item["id"])
+        if previous is None or {**previous, "upvotes": 0} != {**item, "upvotes": 0}:
+            changed.append(item)
+        elif previous["upvotes"] != item["upvotes"]:
+            upvotes.append([item["id"], item["upvotes"]])
+    return changed, upvotes

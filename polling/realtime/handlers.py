@@ -122,7 +122,7 @@ def on_vote(data: Any = None, *_extra: Any) -> dict[str, Any]:
         return error(refused.code, refused.message)
     _tallies().vote_committed(identity.event_id)
     # A changed vote moves its reason to the other side.
-    current_app.extensions["polling_reasons"].changed(identity.event_id)
+    current_app.extensions["polling_reasons"].vote_committed(identity.event_id)
     return {"ok": True, "round": round_id, "choice": choice}
 
 

@@ -21,7 +21,7 @@ from polling.domain.events import MODERATOR, PRESENTER
 from polling.domain.roles import ROLES
 from polling.domain.state import AUDIENCE
 from polling.realtime.broadcast import broadcast_state, room
-from polling.realtime.coalesce import HallPublisher
+from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import (
     TOO_FAST,
     Identity,
@@ -273,14 +273,7 @@ def hall_update(before: dict[str, Any] | None, hall: dict[str, Any]) -> dict[str
     """What the phones need to go from the lists `before` to `hall`: the lists as ids, the
     questions they had not been sent (or that changed other than in upvotes) in full, and the
     new upvote counts of the others. None if nothing changed."""
-    old = {q["id"]: q for q in listed(before)} if before else {}
-    changed, upvotes = [], []
-    for question in listed(hall):
-        previous = old.get(question["id"])
-        if previous is None or {**previous, "upvotes": 0} != {**question, "upvotes": 0}:
-            changed.append(question)
-        elif previous["upvotes"] != question["upvotes"]:
-            upvotes.append([question["id"], question["upvotes"]])
+    changed, upvotes = item_changes(listed(before) if before else [], listed(hall))
     update = {**_outline(hall), "changed": changed, "upvotes": upvotes}
     if before is not None and not changed and not upvotes and _outline(before) == _outline(hall):
         return None

@@ -7,6 +7,7 @@ what changed. The hall's lists are paced like the questions' (polling.realtime.c
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app
@@ -19,9 +20,12 @@ from polling.domain.events import MODERATOR, PRESENTER
 from polling.domain.roles import ROLES
 from polling.domain.words import words_by_side
 from polling.realtime.broadcast import broadcast_state, room
-from polling.realtime.coalesce import HallPublisher
+from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import TOO_FAST, _identity, _is_id, _limits, _sid, _writer, error
 from polling.realtime.questions import _controller, refusal
+
+# Noted as a changed item when a vote came in: no reason has this id.
+VOTED = 0
 
 
 def hall_room(event_id: int) -> str:
@@ -67,8 +71,10 @@ def on_reason_give(data: Any = None, *_extra: Any) -> dict[str, Any]:
         return error("not_audience", "Only the audience can give reasons.")
     fields = data if isinstance(data, dict) else {}
     round_id, text = fields.get("round"), fields.get("text")
-    if not _is_id(round_id) or not isinstance(text, str) or len(text) > 4 * reasons.MAX_LENGTH:
+    if not _is_id(round_id) or not isinstance(text, str):
         return error("bad_request", "Send {round: <id>, text: <your reason>}.")
+    if len(text) > 4 * reasons.MAX_LENGTH:  # not even worth tidying its spaces
+        return error("too_long", f"A reason has at most {reasons.MAX_LENGTH} characters.")
     if not _limits().reasons_per_participant.allow(identity.participant_id):
         return error("rate_limited", "You changed your reason several times just now; wait.")
     try:
@@ -152,10 +158,18 @@ def _screen(board: reasons.ReasonBoard) -> dict[str, Any]:
     """The projector's view; the words per side only while the projector shows them."""
     payload = board.screen()
     if board.settings.view == "words":
-        payload["words"] = words_by_side(
-            board.texts_by_side(), board.event.language, board.settings.blocklist
-        )
+        sides = tuple((side, tuple(texts)) for side, texts in board.texts_by_side().items())
+        payload["words"] = _words(sides, board.event.language, tuple(board.settings.blocklist))
     return payload
+
+
+@lru_cache(maxsize=32)
+def _words(
+    sides: tuple[tuple[str, tuple[str, ...]], ...], language: str, blocklist: tuple[str, ...]
+) -> dict[str, list[tuple[str, int]]]:
+    """The words per side, counted once per set of texts: the projector's view is sent after
+    every change of the round's reasons, and counting 3,000 of them takes a while."""
+    return words_by_side({side: list(texts) for side, texts in sides}, language, blocklist)
 
 
 class ReasonPublisher(HallPublisher):
@@ -168,8 +182,14 @@ class ReasonPublisher(HallPublisher):
         super().__init__(app)
         self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's payload last sent
 
+    def vote_committed(self, event_id: int) -> None:
+        """A vote may have moved a reason to the other side: look at the next tick."""
+        self.changed(event_id, VOTED)
+
     def publish(self, event_id: int, item_ids: set[int], *, audience: bool = True) -> None:
         with self.app.app_context(), db.session() as db_session:
+            if item_ids == {VOTED} and not reasons.round_has_reasons(db_session, event_id):
+                return  # votes alone, and no reason they could move: nothing to send
             board = reasons.reason_board(db_session, event_id)
             if board is None:
                 self.sent.pop(event_id, None)
@@ -178,8 +198,37 @@ class ReasonPublisher(HallPublisher):
             hall = board.audience() if audience else None
         socketio.emit("reasons_moderator", moderator, to=room(event_id, MODERATOR))
         socketio.emit("reasons_screen", screen, to=room(event_id, PRESENTER))
-        if hall is None or hall == self.sent.get(event_id):
+        if hall is None:
             return
-        self.sent[event_id] = hall
-        socketio.emit("reasons", hall, to=hall_room(event_id))
-        self.paced(event_id, hall_room(event_id))
+        update = hall_update(self.sent.get(event_id), hall)
+        if update is not None:
+            self.sent[event_id] = hall
+            socketio.emit("reasons", update, to=hall_room(event_id))
+            self.paced(event_id, hall_room(event_id))
+
+
+def listed(hall: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every reason the hall's lists show, once."""
+    found = {r["id"]: r for side in hall["sides"].values() for r in side}
+    found.update((r["id"], r) for r in hall["movers"])
+    return list(found.values())
+
+
+def outline(hall: dict[str, Any]) -> dict[str, Any]:
+    """The hall's lists as ids, with what the reasons are of."""
+    return {
+        **{k: v for k, v in hall.items() if k not in ("sides", "movers")},
+        "sides": {key: [r["id"] for r in side] for key, side in hall["sides"].items()},
+        "movers": [r["id"] for r in hall["movers"]],
+    }
+
+
+def hall_update(before: dict[str, Any] | None, hall: dict[str, Any]) -> dict[str, Any] | None:
+    """What the phones need to go from `before` to `hall`: the lists as ids, the reasons they
+    had not been sent (or that changed other than in upvotes) in full, and the new upvote
+    counts of the others. None if nothing changed. A full hall of reasons sent to 10,000
+    phones each time would be megabytes a tick over the venue's Wi-Fi."""
+    changed, upvotes = item_changes(listed(before) if before else [], listed(hall))
+    if before is not None and not changed and not upvotes and outline(before) == outline(hall):
+        return None
+    return {**outline(hall), "changed": changed, "upvotes": upvotes}

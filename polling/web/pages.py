@@ -25,7 +25,9 @@ from polling.reports import charts, document, formats
 from polling.web import helpers
 from polling.web.helpers import db_session, event_or_404, page_language, render_page, require_key
 from polling.web.i18n import strings
+from polling.web.page_cache import PageCache
 from polling.web.qr import qr_svg
+from polling.web.questions_page import qa_mode
 from polling.web.throttle import OPENED, SIGNATURE_PARAMETER, join_signature, may_look_up
 from polling.web.urls import display_url, join_url, public_base_url
 
@@ -70,6 +72,7 @@ class CodeConverter(BaseConverter):
 def init_app(app: Flask) -> None:
     """Register the pages, the code converter and the security headers."""
     app.url_map.converters["code"] = CodeConverter
+    app.extensions["polling_pages"] = PageCache()
     helpers.init_app(app)
     app.register_blueprint(bp)
     app.after_request(security_headers)
@@ -123,7 +126,14 @@ def vote(code: str) -> str:
         session["participant"] = secrets.token_urlsafe(24)
         session.permanent = True
     session[OPENED] = event.code  # this browser needs no proof for this event from now on
-    return render_page("vote.html", event, code_display=display_code(event.code))
+    language = page_language(event)
+    # Everything the page shows: the event (its texts never change), the language, the Q&A
+    # mode, and where the app is mounted (the static files' URLs).
+    key = ("vote.html", event.id, event.code, language, qa_mode(event.id), request.script_root)
+    pages: PageCache = current_app.extensions["polling_pages"]
+    return pages.page(
+        key, lambda: render_page("vote.html", event, code_display=display_code(event.code))
+    )
 
 
 @bp.get("/<code:code>/presenter")
