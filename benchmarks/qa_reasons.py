@@ -42,13 +42,13 @@ def reason_text(phone: int, rng: random.Random) -> str:
 
 
 def listed(hall_view: dict[str, Any] | None) -> list[int]:
-    """The ids of the reasons the hall's view shows (both sides and the movers)."""
+    """The ids of the reasons the hall's lists show (both sides and the movers): in the reply
+    to reasons_sync as whole reasons, in a `reasons` update as ids."""
     if not hall_view:
         return []
     sides = hall_view.get("sides") or {}
-    return [r["id"] for side in sides.values() for r in side] + [
-        r["id"] for r in hall_view.get("movers") or []
-    ]
+    items = [*(item for side in sides.values() for item in side), *(hall_view.get("movers") or [])]
+    return [item["id"] if isinstance(item, dict) else item for item in items]
 
 
 def on_projector(screen: dict[str, Any]) -> list[dict[str, Any]]:

@@ -47,7 +47,9 @@ def test_phones_upvote_the_reasons_of_both_sides_and_the_movers():
         return {"id": id_, "upvotes": 0}
 
     view = {"sides": {"agree": [reason(1)], "disagree": [reason(2)]}, "movers": [reason(3)]}
-    assert qa_reasons.listed(view) == [1, 2, 3]
+    assert qa_reasons.listed(view) == [1, 2, 3]  # the reply to reasons_sync
+    update = {"sides": {"agree": [1], "disagree": [2]}, "movers": [3], "changed": []}
+    assert qa_reasons.listed(update) == [1, 2, 3]  # a `reasons` update names them by id
     assert qa_reasons.listed({"sides": {}, "movers": []}) == []  # not shown yet
     assert qa_reasons.listed(None) == []  # no statement on screen
     assert [r["id"] for r in qa_reasons.on_projector(view)] == [1, 2, 3]
