@@ -21,6 +21,7 @@ import resource
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.harness import cli, clients, log, metrics, stats, verify
@@ -227,9 +228,20 @@ class Phones:
         }
 
 
-async def _run_phones(
-    phones_class: type[Phones], config: dict[str, Any], ready: Any, go: Any, start: Any, out: Any
-) -> None:
+@dataclass
+class Signals:
+    """Between the coordinator and its generator processes (multiprocessing's): each puts its
+    phones connected in `ready`, starts at `go` from `start` (time.time()), puts its report in
+    `out`, and disconnects its phones at `leave`."""
+
+    ready: Any
+    go: Any
+    start: Any
+    out: Any
+    leave: Any
+
+
+async def _run_phones(phones_class: type[Phones], config: dict[str, Any], signals: Signals) -> None:
     import aiohttp
 
     phones = phones_class(config)
@@ -240,17 +252,25 @@ async def _run_phones(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar()
     ) as http:
         await asyncio.gather(*(phones.connect(http, semaphore, phone) for phone in mine))
-    ready.put(len(phones.clients))
-    while not go.is_set():
+    signals.ready.put(len(phones.clients))
+    while not signals.go.is_set():
         await asyncio.sleep(0.05)
     phones.counting = True
     cpu_before = cpu_seconds()
-    await asyncio.gather(*phones.plan(mine, start.value))
+    await asyncio.gather(*phones.plan(mine, signals.start.value))
     phones.counting = False
-    out.put({**phones.report(), "cpu_s": cpu_seconds() - cpu_before})
-    for client in phones.clients.values():
-        with contextlib.suppress(Exception):
-            await client.disconnect()
+    signals.out.put({**phones.report(), "cpu_s": cpu_seconds() - cpu_before})
+    # Not before every process is done and the server measured: python-socketio's server
+    # looks through every room at each disconnect, so 10,000 phones leaving cost it tens of
+    # seconds of CPU, which would land on the phones of the processes still running.
+    while not signals.leave.is_set():
+        await asyncio.sleep(0.1)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(30):
+            await asyncio.gather(
+                *(client.disconnect() for client in phones.clients.values()),
+                return_exceptions=True,
+            )
 
 
 def cpu_seconds() -> float:
@@ -259,13 +279,11 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def phones_main(
-    phones_class: type[Phones], config: dict[str, Any], ready: Any, go: Any, start: Any, out: Any
-) -> None:
+def phones_main(phones_class: type[Phones], config: dict[str, Any], signals: Signals) -> None:
     """A generator process (multiprocessing's spawn: a fresh interpreter)."""
     cli.raise_file_limit()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator stops us
-    asyncio.run(_run_phones(phones_class, config, ready, go, start, out))
+    asyncio.run(_run_phones(phones_class, config, signals))
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,12 +399,16 @@ async def run_hall(
     done. Puts connected, connect_s, server CPU and memory and the machine's load in `result`;
     returns the phones' reports, `began`, `elapsed` and `last_ack`."""
     context = multiprocessing.get_context("spawn")
-    ready, out, go = context.Queue(), context.Queue(), context.Event()
-    start = context.Value("d", 0.0)
+    signals = Signals(
+        ready=context.Queue(),
+        go=context.Event(),
+        start=context.Value("d", 0.0),
+        out=context.Queue(),
+        leave=context.Event(),
+    )
     workers = [
         context.Process(
-            target=phones_main,
-            args=(phones_class, {**config, "worker": index}, ready, go, start, out),
+            target=phones_main, args=(phones_class, {**config, "worker": index}, signals)
         )
         for index in range(args.workers)
     ]
@@ -396,17 +418,17 @@ async def run_hall(
         connected_at = time.monotonic()
         connected = 0
         for _ in workers:
-            connected += await asyncio.to_thread(ready.get, True, args.connect_timeout * 20)
+            connected += await asyncio.to_thread(signals.ready.get, True, args.connect_timeout * 20)
         result["connected"] = connected
         result["connect_s"] = round(time.monotonic() - connected_at, 1)
         log(f"{connected} phones connected in {result['connect_s']} s; go")
         cpu_before = metrics.cpu_seconds(servers.pids)
         machine_before = metrics.machine_cpu()
-        began = start.value = time.time() + 1
-        go.set()
+        began = signals.start.value = time.time() + 1
+        signals.go.set()
         directing = asyncio.create_task(direct(began))
         timeout = args.window + 2 * args.ack_timeout + 60
-        reports = [await asyncio.to_thread(out.get, True, timeout) for _ in workers]
+        reports = [await asyncio.to_thread(signals.out.get, True, timeout) for _ in workers]
         elapsed = time.time() - began
         directing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -426,6 +448,7 @@ async def run_hall(
             "last_ack": max(report["last_ack"] for report in reports),
         }
     finally:
+        signals.leave.set()
         for worker in workers:
             worker.join(timeout=60)
             if worker.is_alive():
