@@ -6,7 +6,10 @@
 - generator: a load generator process (its voters on one asyncio loop), spoken to in JSON lines
 - workers: the coordinator's side of the generator processes
 - stats: percentiles, slopes, merging the generators' reports
-- verify: is every acknowledged vote in the database as acknowledged; the exit status
+- verify: is every acknowledged vote (upvote, reason) in the database as acknowledged; the exit
+  status
+- hall: the Q&A benchmark's phones on generator processes, their timed requests and what they
+  are sent, the moderator's timed requests
 - cli: the command-line options the benchmarks share, signals and limits
 """
 

@@ -308,6 +308,14 @@ def query(database_url: str, sql: str, *params: Any) -> list[tuple]:
     raise BenchError(f"cannot read votes from {database_url!r}")
 
 
+def event_id(database_url: str, code: str) -> int:
+    """The id of the event with this code in the server's database."""
+    rows = query(database_url, "SELECT id FROM events WHERE code = ?", code)
+    if not rows:
+        raise BenchError(f"no event {code} in {database_url}")
+    return int(rows[0][0])
+
+
 def count_votes(database_url: str, round_id: int) -> int:
     """SELECT count(*) FROM votes of this round, straight from the database."""
     return query(database_url, "SELECT count(*) FROM votes WHERE round_id = ?", round_id)[0][0]

@@ -8,6 +8,7 @@ participant token in the voter's cookie, hashed as the server does.
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import json
 import zlib
@@ -127,6 +128,25 @@ def check_acked_votes(
     outcome = compare_votes(stored_votes(database_url, round_id), acked, opened)
     result.update(outcome.figures())
     return outcome.problems
+
+
+def compare_acked(
+    acked: set[tuple[Any, ...]],
+    stored: list[tuple[Any, ...]],
+    unsure: set[tuple[Any, ...]] | None = None,
+) -> dict[str, int]:
+    """Compare acknowledged requests (an upvote: participant digest, item id) with the rows in
+    the database: each acked one must be there exactly once, and nothing else but requests
+    whose phone was told "busy, try again" or got no answer (`unsure`: they may or may not be
+    stored). `missing`, `duplicated` and `unexpected` must be 0."""
+    counted = collections.Counter(stored)
+    unsure = unsure or set()
+    return {
+        "missing": sum(1 for row in acked if counted[row] == 0),
+        "duplicated": sum(n - 1 for n in counted.values() if n > 1),
+        "unexpected": sum(1 for row in counted if row not in acked and row not in unsure),
+        "stored_unacked": sum(1 for row in counted if row in unsure and row not in acked),
+    }
 
 
 def storm_wrong_choices(voters: Iterable[list[Any]]) -> list[str]:
