@@ -187,15 +187,9 @@ class Wave:
             request_timeout=CONNECT_TIMEOUT,
         )
         state = asyncio.Event()
-        refusal: list[float] = []
+        refusal: list[Any] = []
         client.on("state", lambda _message: state.set())
-
-        def on_connect_error(data: Any = None) -> None:
-            retry_after = busy_retry_after(data)
-            if retry_after is not None:
-                refusal.append(retry_after)
-
-        client.on("connect_error", on_connect_error)
+        client.on("connect_error", lambda data=None: refusal.append(data))
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 await client.connect(
@@ -210,7 +204,10 @@ class Wave:
         except BaseException:
             await self.worker.drop(client)
             if refusal:
-                raise Busy(refusal[0]) from None
+                retry_after = busy_retry_after(refusal[0])
+                if retry_after is not None:
+                    raise Busy(retry_after) from None
+                raise Refused(refusal[0]) from None
             raise
         return client
 
@@ -230,3 +227,12 @@ class Busy(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"busy_retry {retry_after:g} s")
         self.retry_after = retry_after
+
+
+class Refused(Exception):
+    """The server refused the connect otherwise; the message is its error code."""
+
+    def __init__(self, data: Any) -> None:
+        inner = data.get("data") if isinstance(data, dict) else None
+        code = inner.get("error") if isinstance(inner, dict) else None
+        super().__init__(code or repr(data)[:60])
