@@ -152,8 +152,9 @@ def latency_figures(latencies: list[float], prefix: str) -> dict[str, Any]:
 
 
 def vote_figures(reports: list[dict], args: argparse.Namespace, result: dict[str, Any]) -> None:
-    """The voters' acks: in the baseline, during the wave, and per slice of the wave."""
-    acks = [ack for report in reports for ack in report["acks"]]  # [s after wave start, ms]
+    """The voters' acks of the votes sent in the baseline, during the wave, and in each slice
+    of the wave."""
+    acks = [ack for report in reports for ack in report["acks"]]  # [sent after wave start, ms]
     result["votes_sent"] = sum(report["sent"] for report in reports)
     result["vote_errors"] = merged(reports, "vote_errors")
     result["unsure_voters"] = sum(report["unsure_voters"] for report in reports)
@@ -165,7 +166,8 @@ def vote_figures(reports: list[dict], args: argparse.Namespace, result: dict[str
     result.update(during)
     slices = []
     for start in range(0, math.ceil(args.window), SLICE_S):
-        figures = latency_figures([ms for at, ms in acks if start <= at < start + SLICE_S], "")
+        end = min(start + SLICE_S, args.window)
+        figures = latency_figures([ms for at, ms in acks if start <= at < end], "")
         slices.append({"from_s": start, **figures})
     result["ack_by_10s"] = slices
 

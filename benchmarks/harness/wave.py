@@ -47,7 +47,7 @@ class Wave:
         self.until: float = command["until"]  # the end of the window: voting stops
         self.deadline: float = command["deadline"]  # joiners not in by then have failed
         self.transports = ["websocket"] if command["websocket_first"] else ["polling", "websocket"]
-        self.acks: list[list[float]] = []  # [seconds after wave_at, ack ms]
+        self.acks: list[list[float]] = []  # [seconds after wave_at it was sent, ack ms]
         self.sent = 0
         self.vote_errors: collections.Counter[str] = collections.Counter()
         self.last_acked: dict[int, list[Any]] = {}  # voter -> [voter, cookie, choice, ack time]
@@ -119,7 +119,7 @@ class Wave:
                 self.vote_errors["not connected"] += 1
                 continue
             self.sent += 1
-            started = time.monotonic()
+            sent_at, started = time.time(), time.monotonic()
             try:
                 reply = await client.call(
                     "vote",
@@ -132,7 +132,7 @@ class Wave:
                 continue
             if isinstance(reply, dict) and reply.get("ok") is True:
                 now = time.time()
-                self.acks.append([now - self.wave_at, (time.monotonic() - started) * 1000])
+                self.acks.append([sent_at - self.wave_at, (time.monotonic() - started) * 1000])
                 self.last_acked[voter] = [voter, self.worker.cookies[voter], choice, now]
                 choice = CHOICES[1 - CHOICES.index(choice)]
             else:
