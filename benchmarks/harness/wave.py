@@ -154,24 +154,28 @@ class Wave:
         began, cookie, attempt, delay = time.time(), None, 0, 0.0
         bases, code = self.worker.config["bases"], self.worker.config["code"]
         base = bases[joiner % len(bases)]
-        while time.time() + delay < self.deadline:
-            await asyncio.sleep(delay)
-            try:
-                if cookie is None:
-                    cookie = await participant_cookie(http, base, code)
-                client = await self.connect(http, base, code)
-            except Busy as busy:
-                self.busy_refusals += 1
-                delay, attempt = busy_retry_delay(busy.retry_after, rng), 0
-                continue
-            except Exception as error:
-                self.join_errors[error_name(error)] += 1
-                delay = browser_backoff(attempt, rng)
-                attempt += 1
-                continue
-            self.joined.append((client, http))
-            self.joins.append([at - self.wave_at, time.time() - began])
-            return
+        try:
+            while time.time() + delay < self.deadline:
+                await asyncio.sleep(delay)
+                try:
+                    if cookie is None:
+                        cookie = await participant_cookie(http, base, code)
+                    client = await self.connect(http, base, code)
+                except Busy as busy:
+                    self.busy_refusals += 1
+                    delay, attempt = busy_retry_delay(busy.retry_after, rng), 0
+                    continue
+                except Exception as error:
+                    self.join_errors[error_name(error)] += 1
+                    delay = browser_backoff(attempt, rng)
+                    attempt += 1
+                    continue
+                self.joined.append((client, http))
+                self.joins.append([at - self.wave_at, time.time() - began])
+                return
+        except asyncio.CancelledError:  # stopped: the phone never got in
+            await http.close()
+            raise
         self.joins.append([at - self.wave_at, None])
         self.join_errors["not joined by the deadline"] += 1
         await http.close()
@@ -201,9 +205,9 @@ class Wave:
                 )
                 relax_watchdog(client, self.worker.config["client_watchdog"])
                 await state.wait()
-        except BaseException:
+        except BaseException as error:
             await self.worker.drop(client)
-            if refusal:
+            if refusal and not isinstance(error, asyncio.CancelledError):
                 retry_after = busy_retry_after(refusal[0])
                 if retry_after is not None:
                     raise Busy(retry_after) from None
