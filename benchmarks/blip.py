@@ -45,33 +45,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness.clients import (
+    CONNECT_TIMEOUT,
+    browser_backoff,
+    busy_retry_after,
+    busy_retry_delay,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 POLLING = Path(sys.executable).with_name("polling")
 DECK = ROOT / "statements" / "ai-in-de-zorg.toml"
 
-# static/js/common.js: io({reconnectionDelay: 1000, reconnectionDelayMax: 10000,
-# randomizationFactor: 0.5}); `timeout` is socket.io-client's default, 20 s.
-RECONNECT_DELAY = 1.0
-RECONNECT_DELAY_MAX = 10.0
-RANDOMIZATION = 0.5
-CONNECT_TIMEOUT = 20.0
-
 
 def log(message: str) -> None:
     print(f"[blip {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def browser_backoff(attempt: int, rng: random.Random) -> float:
-    """socket.io-client's reconnection delay before attempt `attempt` (0-based), in seconds.
-
-    As its Backoff: 1 s * 2^attempt, moved by up to ±50 % of itself, capped at 10 s.
-    """
-    delay = RECONNECT_DELAY * 2**attempt
-    if RANDOMIZATION:
-        r = rng.random()
-        deviation = math.floor(r * RANDOMIZATION * delay * 1000) / 1000
-        delay = delay - deviation if math.floor(r * 10) & 1 == 0 else delay + deviation
-    return min(delay, RECONNECT_DELAY_MAX)
 
 
 def percentile(ordered: list[float], fraction: float) -> float | None:
@@ -162,11 +149,9 @@ class Phone:
             self.back_choice = you.get("choice") if isinstance(you, dict) else None
 
     async def on_connect_error(self, data: Any = None) -> None:
-        # A refusal's data comes as Socket.IO 5 sends it, {message, data}.
-        if isinstance(data, dict) and isinstance(data.get("data"), dict):
-            data = data["data"]
-        if isinstance(data, dict) and data.get("error") == "busy_retry":
-            self.retry_after = float(data.get("retry_after") or 5)
+        retry_after = busy_retry_after(data)
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     async def on_disconnect(self, *_reason: Any) -> None:
         if self.armed:
@@ -181,7 +166,7 @@ class Phone:
         try:
             while not self.closing:
                 if self.retry_after is not None:
-                    delay = self.retry_after * (1 + self.rng.random() / 2)
+                    delay = busy_retry_delay(self.retry_after, self.rng)
                     self.retry_after, attempt = None, 0  # the handshake worked: back-off reset
                 else:
                     delay = browser_backoff(attempt, self.rng)
@@ -502,10 +487,10 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
                 "websocket_first": args.websocket_first,
             }
             process = await asyncio.create_subprocess_exec(
-                "ip", "netns", "exec", network.name, sys.executable, __file__,
+                "ip", "netns", "exec", network.name, sys.executable, "-m", "benchmarks.blip",
                 "--worker", json.dumps(config),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                limit=2**24,
+                limit=2**24, cwd=ROOT,
             )  # fmt: skip
             workers.append(WorkerProcess(process))
         joined = await all_expect(workers, "joined", 600)

@@ -438,16 +438,17 @@ def start_target(args: argparse.Namespace, servers: Servers | None) -> dict[str,
 
 
 def run(
-    args: argparse.Namespace, servers: Servers | None, result: dict[str, Any]
+    args: argparse.Namespace, servers: Servers | None, result: dict[str, Any], benchmark=None
 ) -> tuple[str | None, list[str]]:
-    """Start (or target) the servers, run the benchmark, then count and verify the votes in
+    """Start (or target) the servers, run the benchmark (`bench`, or another coroutine
+    function with its arguments: benchmarks/joinwave.py), then count and verify the votes in
     the database; returns why the run failed (if it did) and the votes not stored as acked."""
     failure, problems, checks = None, [], {}
     try:
         target = start_target(args, servers)
         if not target["pids"]:
             log("no server pid known (--server-pid): no CPU and memory figures")
-        asyncio.run(bench(args, target, result, checks))
+        asyncio.run((benchmark or bench)(args, target, result, checks))
     except (BenchError, OSError, TimeoutError) as error:
         failure = str(error) or type(error).__name__
     except Exception as error:  # report it in the JSON line too, then fail

@@ -7,6 +7,8 @@ import asyncio
 import collections
 import contextlib
 import logging
+import math
+import random
 import re
 import time
 from typing import Any
@@ -14,6 +16,45 @@ from typing import Any
 from benchmarks.harness import BenchError
 
 CHOICES = ("agree", "disagree")
+
+# static/js/common.js: io({reconnectionDelay: 1000, reconnectionDelayMax: 10000,
+# randomizationFactor: 0.5}); `timeout` is socket.io-client's default, 20 s.
+RECONNECT_DELAY = 1.0
+RECONNECT_DELAY_MAX = 10.0
+RANDOMIZATION = 0.5
+CONNECT_TIMEOUT = 20.0
+
+
+def browser_backoff(attempt: int, rng: random.Random) -> float:
+    """socket.io-client's reconnection delay before attempt `attempt` (0-based), in seconds.
+
+    As its Backoff: 1 s * 2^attempt, moved by up to ±50 % of itself, capped at 10 s.
+    """
+    delay = RECONNECT_DELAY * 2**attempt
+    if RANDOMIZATION:
+        r = rng.random()
+        deviation = math.floor(r * RANDOMIZATION * delay * 1000) / 1000
+        delay = delay - deviation if math.floor(r * 10) & 1 == 0 else delay + deviation
+    return min(delay, RECONNECT_DELAY_MAX)
+
+
+def busy_retry_after(data: Any) -> float | None:
+    """The seconds a `connect_error` asks to wait if it is admission control's "busy_retry"
+    refusal (polling/realtime/admission.py), else None.
+
+    python-socketio passes the refusal's data as Socket.IO 5 sends it, {message, data}.
+    """
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"]
+    if isinstance(data, dict) and data.get("error") == "busy_retry":
+        return float(data.get("retry_after") or 5)
+    return None
+
+
+def busy_retry_delay(retry_after: float, rng: random.Random) -> float:
+    """How long the page waits after a "busy_retry": the server's delay plus up to half of it
+    again, so phones refused together do not come back together (static/js/common.js)."""
+    return retry_after * (1 + rng.random() / 2)
 
 
 def error_name(error: BaseException) -> str:

@@ -2,8 +2,9 @@
 
 The coordinator (benchmarks/load.py, through harness.workers) starts it as
 `python -m benchmarks.harness.generator` and speaks to it in JSON lines: its config first on
-stdin, then commands (`vote`, `storm_arm`, `storm_wait`, `quit`); it answers on stdout
-(`progress`, `connected`, `voted`, `armed`, `storm`, `bye`). End of stdin is a quit.
+stdin, then commands (`vote`, `storm_arm`, `storm_wait`, or `wave` for benchmarks/joinwave.py,
+then `quit`); it answers on stdout (`progress`, `connected`, `voted`, `armed`, `storm`, `waved`,
+`bye`). End of stdin is a quit.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from benchmarks.harness.clients import (
     participant_cookie,
     relax_watchdog,
 )
+from benchmarks.harness.wave import Wave
 
 
 def emit_message(message: dict[str, Any]) -> None:
@@ -94,8 +96,14 @@ class Worker:
         ) as http:
             await self.connect_all(http)
         self.phase = "idle"
+        wave = None
         command = await self.commands.get()
-        if command.get("cmd") == "vote":
+        if command.get("cmd") == "wave":  # the joiners stay connected until the quit
+            self.phase = "vote"
+            wave = Wave(self, command)
+            emit_message(await wave.run())
+            self.phase = "after"
+        elif command.get("cmd") == "vote":
             self.phase = "vote"
             await self.vote_all(command)
             self.phase = "after"
@@ -107,6 +115,8 @@ class Worker:
                     await self.storm_wait(command)
         await self.stop.wait()
         self.quitting = True
+        if wave is not None:
+            await wave.close()
         await self.disconnect_all()
         listener.cancel()
         emit_message({"type": "bye", "worker": self.index, "cpu_s": self.cpu()})
