@@ -27,6 +27,9 @@ def test_a_phone_told_to_wait_shows_it_and_reconnects_by_itself(
     browse: Browse, server: ServerProcess
 ) -> None:
     held = [handshake(server) for _ in range(CAPACITY - 1)]  # the hall knocking at once
+    # While the phone waits, its Engine.IO session has not joined: past 10 s the server's
+    # sweep closes it, and the page's next long-poll is answered 400 before it reconnects.
+    browse.expect_status("/socket.io/", 400)
     phone = browse.page("phone")
     phone.goto(f"/{server.code}")
     expect(phone.locator("#connection")).to_have_text(re.compile(r"^Even geduld…"))
