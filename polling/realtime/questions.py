@@ -109,20 +109,11 @@ def on_question_ask(data: Any = None) -> dict[str, Any]:
 @socketio.on("question_upvote")
 def on_question_upvote(data: Any = None) -> dict[str, Any]:
     """Upvote a question or withdraw it: {question: id, up: true|false}; acked once committed."""
-    identity = _identity()
-    if identity is None or identity.participant_id is None:
-        return error("not_audience", "Only the audience can upvote.")
-    fields = data if isinstance(data, dict) else {}
-    question_id, up = fields.get("question"), fields.get("up", True)
-    if not _is_id(question_id) or not isinstance(up, bool):
-        return error("bad_request", "Send {question: <id>, up: true|false}.")
-    if not _limits().upvotes_per_participant.allow(identity.participant_id):
-        return TOO_FAST
-    try:
-        upvotes = _writer().upvote(identity.participant_id, question_id, up)
-    except Refused as refused:
-        return refusal(refused)
-    _publisher().changed(identity.event_id, question_id)
+    done = as_upvote(data, "question", lambda *upvote: _writer().upvote(*upvote))
+    if isinstance(done, dict):
+        return done
+    event_id, question_id, up, upvotes = done
+    _publisher().changed(event_id, question_id)
     return {"ok": True, "question": question_id, "up": up, "upvotes": upvotes}
 
 
@@ -202,6 +193,28 @@ def on_question_settings(data: Any = None) -> dict[str, Any]:
 def _controller() -> Identity | None:
     identity = _identity()
     return identity if identity is not None and identity.can_control else None
+
+
+def as_upvote(
+    data: Any, field: str, write: Callable[[int, int, bool], int]
+) -> tuple[int, int, bool, int] | dict[str, Any]:
+    """A phone's upvote of a question or a reason ({<field>: id, up: true|false}): only phones
+    may, within their upvote limit; `write` commits it (participant, id, up) and returns the
+    upvotes. Returns the event's id, the item's id, `up` and its upvotes, or the refusal."""
+    identity = _identity()
+    if identity is None or identity.participant_id is None:
+        return error("not_audience", "Only the audience can upvote.")
+    fields = data if isinstance(data, dict) else {}
+    item_id, up = fields.get(field), fields.get("up", True)
+    if not _is_id(item_id) or not isinstance(up, bool):
+        return error("bad_request", f"Send {{{field}: <id>, up: true|false}}.")
+    if not _limits().upvotes_per_participant.allow(identity.participant_id):
+        return TOO_FAST
+    try:
+        upvotes = write(identity.participant_id, item_id, up)
+    except Refused as refused:
+        return refusal(refused)
+    return identity.event_id, item_id, up, upvotes
 
 
 def as_moderator(

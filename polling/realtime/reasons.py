@@ -22,7 +22,7 @@ from polling.domain.words import words_by_side
 from polling.realtime.broadcast import broadcast_state, room
 from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import TOO_FAST, _identity, _is_id, _limits, _sid, _writer, error
-from polling.realtime.questions import as_moderator, refusal
+from polling.realtime.questions import as_moderator, as_upvote, refusal
 
 # Noted as a changed item when a vote came in: no reason has this id.
 VOTED = 0
@@ -88,20 +88,11 @@ def on_reason_give(data: Any = None, *_extra: Any) -> dict[str, Any]:
 @socketio.on("reason_upvote")
 def on_reason_upvote(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Upvote a reason or withdraw it: {reason: id, up: true|false}; acked once committed."""
-    identity = _identity()
-    if identity is None or identity.participant_id is None:
-        return error("not_audience", "Only the audience can upvote.")
-    fields = data if isinstance(data, dict) else {}
-    reason_id, up = fields.get("reason"), fields.get("up", True)
-    if not _is_id(reason_id) or not isinstance(up, bool):
-        return error("bad_request", "Send {reason: <id>, up: true|false}.")
-    if not _limits().upvotes_per_participant.allow(identity.participant_id):
-        return TOO_FAST
-    try:
-        upvotes = _writer().upvote_reason(identity.participant_id, reason_id, up)
-    except Refused as refused:
-        return refusal(refused)
-    _publisher().changed(identity.event_id, reason_id)
+    done = as_upvote(data, "reason", lambda *upvote: _writer().upvote_reason(*upvote))
+    if isinstance(done, dict):
+        return done
+    event_id, reason_id, up, upvotes = done
+    _publisher().changed(event_id, reason_id)
     return {"ok": True, "reason": reason_id, "up": up, "upvotes": upvotes}
 
 
