@@ -204,19 +204,20 @@ def _own(
 
 
 def own_reason(
-    session: Session, participant_id: int, round_id: int | None
+    session: Session, participant_id: int, round_id: int | None, choice: str | None
 ) -> dict[str, Any] | None:
-    """This phone's reason in a round, for its state after a reconnect."""
+    """This phone's reason in a round, for its state after a reconnect. `choice` is its vote
+    in the round, which the state has read already: the reason's side."""
     if round_id is None:
         return None
     found = session.execute(
-        with_sides(select(Reason.id, Reason.text, Reason.state)).where(
+        select(Reason.id, Reason.text, Reason.state).where(
             Reason.round_id == round_id, Reason.participant_id == participant_id
         )
     ).first()
     if found is None:
         return None
-    return _own(found.id, round_id, found.text, found.choice, found.state)
+    return _own(found.id, round_id, found.text, choice, found.state)
 
 
 # ---------- upvotes (written in groups by the vote writer) ----------
@@ -505,6 +506,13 @@ class ReasonBoard:
             },
             "movers": [self.view(r) for r in picked if r.id in self.previous],
         }
+
+    def own(self, participant_id: int) -> dict[str, Any] | None:
+        """This phone's reason in the round, as it sees it."""
+        for reason in self.reasons:
+            if reason.participant_id == participant_id:
+                return _own(reason.id, self.round_.id, reason.text, reason.choice, reason.state)
+        return None
 
     def texts_by_side(self) -> dict[str, list[str]]:
         """The visible reasons' texts per side: what the words view counts."""

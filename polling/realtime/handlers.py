@@ -220,10 +220,9 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
         payload["can_control"] = identity.can_control
         if identity.participant_id is not None:
             round_id = payload["round"]["id"] if payload["round"] else None
-            payload["you"] = {
-                "choice": state.own_choice(db_session, identity.participant_id, round_id),
-                "reason": reasons.own_reason(db_session, identity.participant_id, round_id),
-            }
+            choice = state.own_choice(db_session, identity.participant_id, round_id)
+            reason = reasons.own_reason(db_session, identity.participant_id, round_id, choice)
+            payload["you"] = {"choice": choice, "reason": reason}
     return payload
 
 

@@ -49,9 +49,7 @@ def on_reasons_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
         if identity.participant_id is not None:
             join_room(hall_room(identity.event_id))
             payload = board.audience()
-            payload["mine"] = reasons.own_reason(
-                db_session, identity.participant_id, board.round_.id
-            )
+            payload["mine"] = board.own(identity.participant_id)
             payload["upvoted"] = reasons.own_upvotes(
                 db_session, identity.event_id, identity.participant_id
             )
