@@ -279,7 +279,7 @@ def event_list(as_json: bool) -> None:
     type=click.Choice(TABLES),
     default="summary",
     show_default=True,
-    help="CSV only: results per option, every vote, or the audience's questions.",
+    help="CSV only: results per option, every vote, the audience's questions, or their reasons.",
 )
 @click.option(
     "-o",
