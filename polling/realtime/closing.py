@@ -12,6 +12,8 @@ from typing import Any
 
 import socketio
 
+from polling.realtime.rooms import IndexedRooms
+
 
 def client_manager(message_queue: str | None, channel: str) -> socketio.Manager:
     """The manager of rooms and connections: in memory, or shared through Redis."""
@@ -27,7 +29,7 @@ def disconnect_members(manager: Any, room: str, namespace: str | None) -> None:
         manager.server.disconnect(sid, namespace, ignore_queue=True)
 
 
-class ClosingManager(socketio.Manager):
+class ClosingManager(IndexedRooms):
     """One process: closing a room disconnects its members."""
 
     def close_room(self, room: str, namespace: str | None) -> Any:
@@ -35,7 +37,7 @@ class ClosingManager(socketio.Manager):
         return super().close_room(room, namespace)
 
 
-class ClosingRedisManager(socketio.RedisManager):
+class ClosingRedisManager(IndexedRooms, socketio.RedisManager):
     """Several processes: each disconnects its members when it hears a room closed (the
     process that closes it hears it first, directly)."""
 
