@@ -51,9 +51,10 @@ def projector_tally_equals_the_snapshot(event_id: int) -> Tally:
     """The tally publisher's one-query count and the state's own count of the round on screen."""
     with db.session() as session:
         published = current_tally(session, event_id)
-        event = session.get(Event, event_id)
-        stated = snapshot(session, event).tally
-    assert published is not None and published[0] == stated
+        current = snapshot(session, event_id)
+    assert current is not None
+    stated = current.tally
+    assert published is not None and stated is not None and published[0] == stated
     return stated
 
 
@@ -79,7 +80,9 @@ def test_the_published_tally_counts_as_the_state_does_open_closed_and_archived(e
 
 def test_a_new_event_waits_in_the_lobby(event):
     with db.session() as session:
-        state = snapshot(session, session.get(Event, event.id)).for_role("audience")
+        current = snapshot(session, event.id)
+    assert current is not None
+    state = current.for_role("audience")
     assert state["phase"] == "lobby"
     assert state["statement"] is None
     assert state["total"] == 4
@@ -205,7 +208,9 @@ def test_state_survives_a_restart(tmp_path, event):
     act(event.id, "reveal")
     create_app(app_settings(tmp_path))  # a new process on the same database file
     with db.session() as session:
-        state = snapshot(session, session.get(Event, event.id)).for_role("audience")
+        current = snapshot(session, event.id)
+    assert current is not None
+    state = current.for_role("audience")
     assert state["phase"] == "open"
     assert state["statement"]["key"] == "readiness"
     assert state["revealed"] is True

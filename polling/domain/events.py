@@ -6,11 +6,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from polling.domain import questions
+from polling.domain.content import Content, content_of
 from polling.domain.decks import Deck
 from polling.domain.models import Event, Option, Participant, Round, Statement, Vote
 from polling.domain.roles import MODERATOR, PRESENTER
@@ -87,6 +89,16 @@ def find_event(session: Session, code: str) -> Event | None:
     if normalised is None:
         return None
     return session.scalar(select(Event).where(Event.code == normalised))
+
+
+def find_content(session: Session, code: str) -> Content | None:
+    """The unchanging part of the event with this join code, if any: what a phone's page and
+    connect need, read with one indexed query once the event is known to this process."""
+    normalised = normalise_code(code)
+    if normalised is None:
+        return None
+    event_id = session.scalar(select(Event.id).where(Event.code == normalised))
+    return content_of(session, event_id, normalised) if event_id is not None else None
 
 
 def latest_event_for_deck(session: Session, deck_name: str) -> Event | None:
@@ -175,7 +187,18 @@ def delete_event(session: Session, event_id: int) -> None:
     session.commit()
 
 
-def role_for_key(event: Event, key: object) -> str | None:
+class Keyed(Protocol):
+    """An event as far as its keys go: the ORM row, or its kept content."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def presenter_key(self) -> str: ...
+    @property
+    def moderator_key(self) -> str: ...
+
+
+def role_for_key(event: Keyed, key: object) -> str | None:
     """MODERATOR or PRESENTER if the key is that of the event, else None.
 
     Both keys are always compared, in constant time, so timing tells nothing about either.

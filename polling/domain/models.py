@@ -19,6 +19,15 @@ STATEMENT = "statement"
 FINISHED = "finished"
 
 
+def stage_at(position: int, total: int) -> str:
+    """lobby, statement or finished, from the position and the number of statements."""
+    if position <= 0:
+        return LOBBY
+    if position > total:
+        return FINISHED
+    return STATEMENT
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
@@ -75,11 +84,7 @@ class Event(Base):
     @property
     def stage(self) -> str:
         """lobby, statement or finished, derived from the position."""
-        if self.current_position <= 0:
-            return LOBBY
-        if self.current_position > len(self.statements):
-            return FINISHED
-        return STATEMENT
+        return stage_at(self.current_position, len(self.statements))
 
     @property
     def current_statement(self) -> Statement | None:

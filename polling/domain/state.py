@@ -9,9 +9,21 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from polling.domain.content import content_of
 from polling.domain.counts import joined_by, participants, round_participants, vote_counts
 from polling.domain.events import display_code
-from polling.domain.models import Event, Option, Round, RoundArchive, Statement, Vote, utcnow
+from polling.domain.models import (
+    STATEMENT,
+    Event,
+    Option,
+    Round,
+    RoundArchive,
+    Statement,
+    Vote,
+    stage_at,
+    utcnow,
+)
+from polling.domain.question_models import QuestionSettings
 from polling.domain.questions import settings_for
 from polling.domain.roles import AUDIENCE, PRESENTER
 from polling.domain.tally import Tally, make_tally
@@ -75,57 +87,119 @@ def tally_message(
     }
 
 
-def snapshot(session: Session, event: Event, *, with_tally: bool = True) -> Snapshot:
-    """Read an event's state and (unless not wanted) the tally of its current round."""
-    statement = event.current_statement
-    round_ = statement.latest_round if statement else None
-    if event.stage != "statement":
-        phase = event.stage
-    elif round_ is None:
+# What moves in an event, in one query: the position, the reveal, the results mode, the
+# statement on screen's round and reasons, and the reasons' setting. The rest of the state is
+# the event's content, which never changes (polling.domain.content).
+_NOW_LATEST = aliased(Round)
+_NOW = (
+    select(
+        Event.code,
+        Event.current_position,
+        Event.results_revealed,
+        Event.results_mode,
+        Statement.reasons_shown,
+        Round.id.label("round_id"),
+        Round.number,
+        Round.opened_at,
+        Round.closed_at,
+        Round.closes_at,
+        QuestionSettings.reasons.label("reasons_mode"),
+    )
+    .select_from(Event)
+    .outerjoin(
+        Statement, (Statement.event_id == Event.id) & (Statement.position == Event.current_position)
+    )
+    .outerjoin(
+        Round,
+        (Round.statement_id == Statement.id)
+        & (
+            Round.number
+            == select(func.max(_NOW_LATEST.number))
+            .where(_NOW_LATEST.statement_id == Statement.id)
+            .scalar_subquery()
+        ),
+    )
+    .outerjoin(QuestionSettings, QuestionSettings.event_id == Event.id)
+    .where(Event.id == bindparam("event_id"))
+)
+
+
+def snapshot(
+    session: Session, event_id: int, *, code: str | None = None, audience: bool = False
+) -> Snapshot | None:
+    """Read an event's state and the tally of its current round; None if the event is gone
+    (or, given a `code`, is not that event any more). For the `audience` only: the tally only
+    once revealed, and no count of the joined phones (the screens' part)."""
+    now = session.connection().execute(_NOW, {"event_id": event_id}).first()
+    if now is None or (code is not None and now.code != code):
+        return None
+    content = content_of(session, event_id, now.code)
+    if content is None:
+        return None
+    stage = stage_at(now.current_position, len(content.statements))
+    statement = content.statements[now.current_position - 1] if stage == STATEMENT else None
+    has_round = statement is not None and now.round_id is not None
+    is_open = has_round and now.closed_at is None
+    if stage != STATEMENT:
+        phase = stage
+    elif not has_round:
         phase = "ready"
     else:
-        phase = "open" if round_.is_open else "closed"
+        phase = "open" if is_open else "closed"
     public = {
         "event": {
-            "code": event.code,
-            "code_display": display_code(event.code),
-            "title": event.title,
-            "language": event.language,
-            "results_mode": event.results_mode,
-            "expected_audience": event.expected_audience,
-            "audience_cap": event.audience_cap,
+            "code": content.code,
+            "code_display": display_code(content.code),
+            "title": content.title,
+            "language": content.language,
+            "results_mode": now.results_mode,
+            "expected_audience": content.expected_audience,
+            "audience_cap": content.audience_cap,
         },
         "phase": phase,
-        "position": event.current_position,
-        "total": len(event.statements),
-        "statement": _statement_payload(statement) if statement else None,
-        "round": _round_payload(round_) if round_ else None,
-        "revealed": event.results_revealed,
+        "position": now.current_position,
+        "total": len(content.statements),
+        "statement": statement.payload if statement else None,
+        "round": _round_payload(now) if has_round else None,
+        "revealed": now.results_revealed,
         # Whether phones may say why they voted, and whether the hall sees the reasons.
-        "reasons": reasons_state(session, event),
+        "reasons": _reasons_state(session, event_id, now) if statement else None,
     }
     tally = None
-    if with_tally and statement is not None and round_ is not None:
-        tally = round_tally(session, event.id, statement, round_)
+    if has_round and statement is not None and (now.results_revealed or not audience):
+        tally = round_tally(session, event_id, statement.option_keys, now.round_id, now.closed_at)
     screens = {
-        "allowed_actions": allowed_actions(event),
-        "timer": {"default": event.timer_seconds, "choices": list(TIMER_CHOICES)},
-        # Phones without a tally (a reconnecting hall) are spared the count.
-        "joined": participants(session, event.id) if with_tally else None,
+        "allowed_actions": allowed_actions(
+            stage=stage,
+            has_round=has_round,
+            is_open=is_open,
+            timed=is_open and now.closes_at is not None,
+            revealed=now.results_revealed,
+            results_mode=now.results_mode,
+        ),
+        "timer": {"default": content.timer_seconds, "choices": list(TIMER_CHOICES)},
+        # A phone (a reconnecting hall) is spared the count.
+        "joined": None if audience else participants(session, event_id),
     }
     return Snapshot(public=public, tally=tally, screens=screens)
 
 
-def round_tally(session: Session, event_id: int, statement: Statement, round_: Round) -> Tally:
+def round_tally(
+    session: Session,
+    event_id: int,
+    option_keys: tuple[str, ...],
+    round_id: int,
+    closed_at: datetime | None,
+) -> Tally:
     """Count the votes of a round from the vote rows (or from its archive, once retention
     deleted them)."""
-    keys = [option.key for option in statement.options]
-    archive = session.get(RoundArchive, round_.id)
+    keys = list(option_keys)
+    archive = session.get(RoundArchive, round_id)
     if archive is not None:
-        return make_tally(round_.id, keys, archive.counts, archive.participants)
+        return make_tally(round_id, keys, archive.counts, archive.participants)
     # A closed round's turnout counts the phones joined by its close, as the report does.
-    participants = round_participants(session, event_id, round_.closed_at)
-    return make_tally(round_.id, keys, vote_counts(session, round_.id), participants)
+    participants = round_participants(session, event_id, closed_at)
+    return make_tally(round_id, keys, vote_counts(session, round_id), participants)
 
 
 @dataclass(frozen=True)
@@ -214,40 +288,30 @@ def own_choice(session: Session, participant_id: int, round_id: int | None) -> s
     )
 
 
-def _statement_payload(statement: Statement) -> dict[str, Any]:
+def _round_payload(now: Any) -> dict[str, Any]:
+    """The round part of the state, from a row of _NOW."""
     return {
-        "id": statement.id,
-        "key": statement.key,
-        "position": statement.position,
-        "texts": statement.texts,
-        "facts": statement.facts,
-        "options": [{"key": o.key, "labels": o.labels} for o in statement.options],
-    }
-
-
-def _round_payload(round_: Round) -> dict[str, Any]:
-    return {
-        "id": round_.id,
-        "number": round_.number,
-        "open": round_.is_open,
-        "opened_at": round_.opened_at.isoformat(),
-        "closed_at": round_.closed_at.isoformat() if round_.closed_at else None,
+        "id": now.round_id,
+        "number": now.number,
+        "open": now.closed_at is None,
+        "opened_at": now.opened_at.isoformat(),
+        "closed_at": now.closed_at.isoformat() if now.closed_at else None,
         # The countdown as time left, not a clock time: phones' clocks are often off.
-        "remaining_ms": _remaining_ms(round_),
+        "remaining_ms": _remaining_ms(now.closes_at, now.closed_at),
     }
 
 
-def _remaining_ms(round_: Round) -> int | None:
+def _remaining_ms(closes_at: datetime | None, closed_at: datetime | None) -> int | None:
     """Milliseconds until the round's countdown closes it, if it has one and is open."""
-    if round_.closes_at is None or not round_.is_open:
+    if closes_at is None or closed_at is not None:
         return None
-    return max(0, round((round_.closes_at - utcnow()).total_seconds() * 1000))
+    return max(0, round((closes_at - utcnow()).total_seconds() * 1000))
 
 
-def reasons_state(session: Session, event: Event) -> dict[str, Any] | None:
+def _reasons_state(session: Session, event_id: int, now: Any) -> dict[str, Any]:
     """What every screen's state says of the reasons (polling.domain.reasons): whether phones
     may give one, and whether the hall sees them."""
-    statement = event.current_statement
-    if statement is None:
-        return None
-    return {"mode": settings_for(session, event.id).reasons, "shown": statement.reasons_shown}
+    mode = now.reasons_mode
+    if mode is None:  # an event made outside create_event: its settings are the defaults
+        mode = settings_for(session, event_id).reasons
+    return {"mode": mode, "shown": now.reasons_shown}

@@ -194,25 +194,24 @@ def control(session: Session, event_id: int, action: str, seconds: int | None = 
     return event
 
 
-def allowed_actions(event: Event) -> list[str]:
+def allowed_actions(
+    *, stage: str, has_round: bool, is_open: bool, timed: bool, revealed: bool, results_mode: str
+) -> list[str]:
     """The moderator actions that make sense now, in the order of ACTIONS: what the pages
-    offer, so the rules are not repeated in JavaScript."""
-    statement = event.current_statement
-    latest = statement.latest_round if statement else None
-    is_open = latest is not None and latest.is_open
-    timed = is_open and latest is not None and latest.closes_at is not None
+    offer, so the rules are not repeated in JavaScript. `has_round`: the statement on screen
+    has been opened at least once; `timed`: its open round has a countdown."""
     allowed = {
-        "previous": event.stage != LOBBY,
-        "next": event.stage != FINISHED,
-        "open": statement is not None and not is_open,
+        "previous": stage != LOBBY,
+        "next": stage != FINISHED,
+        "open": stage == STATEMENT and not is_open,
         "close": is_open,
-        "reveal": latest is not None and not event.results_revealed,
-        "hide": latest is not None and event.results_revealed,
-        "new_round": latest is not None and not is_open,
+        "reveal": has_round and not revealed,
+        "hide": has_round and revealed,
+        "new_round": has_round and not is_open,
         "extend": timed,
         "stop_timer": timed,
-        "results_live": event.results_mode != "live",
-        "results_hidden": event.results_mode == "live",
+        "results_live": results_mode != "live",
+        "results_hidden": results_mode == "live",
     }
     return [action for action in ACTIONS if allowed[action]]
 

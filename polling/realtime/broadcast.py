@@ -13,7 +13,6 @@ from flask import Flask
 from polling import db, socketio
 from polling.domain import state
 from polling.domain.counts import participants
-from polling.domain.models import Event
 from polling.domain.roles import ROLES, SCREENS
 
 
@@ -25,10 +24,9 @@ def room(event_id: int, role: str) -> str:
 def broadcast_state(event_id: int, roles: tuple[str, ...] = ROLES) -> None:
     """Send the new state once to each role's room of the event."""
     with db.session() as db_session:
-        event = db_session.get(Event, event_id)
-        if event is None:
+        current = state.snapshot(db_session, event_id)
+        if current is None:
             return
-        current = state.snapshot(db_session, event)
     for role in roles:
         socketio.emit("state", current.for_role(role), to=room(event_id, role))
 

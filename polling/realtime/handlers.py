@@ -167,7 +167,7 @@ def _authenticate(auth: Any) -> Identity:
     if role not in ROLES or not isinstance(code, str):
         raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
     with db.session() as db_session:
-        event = events.find_event(db_session, code)
+        event = events.find_content(db_session, code)
     if not may_look_up(event, key=auth.get("key")):
         raise AccessRefused("rate_limited", "Too many unknown codes tried; wait a moment.")
     if event is None:
@@ -212,11 +212,14 @@ def _check_event(db_session: Session, identity: Identity) -> Event:
 def _personal_state(identity: Identity) -> dict[str, Any]:
     """The state for one connection; a phone also gets its own vote in the current round."""
     with db.session() as db_session:
-        event = _check_event(db_session, identity)
         # A phone sees no counts before the reveal: counting them for every reconnecting
         # phone was 40% of a reconnect's cost.
-        with_tally = identity.role != AUDIENCE or event.results_revealed
-        payload = state.snapshot(db_session, event, with_tally=with_tally).for_role(identity.role)
+        current = state.snapshot(
+            db_session, identity.event_id, code=identity.code, audience=identity.role == AUDIENCE
+        )
+        if current is None:
+            raise AccessRefused("event_gone", "This event has been deleted.")
+        payload = current.for_role(identity.role)
         payload["can_control"] = identity.can_control
         if identity.participant_id is not None:
             round_id = payload["round"]["id"] if payload["round"] else None

@@ -7,16 +7,19 @@ early in a view (the event) still load their relations while the template render
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, render_template, request, session
 from sqlalchemy.orm import Session
 
 from polling import db
-from polling.domain.events import find_event, role_for_key
+from polling.domain.content import Content
+from polling.domain.events import find_content, find_event, role_for_key
 from polling.domain.models import Event
 from polling.web.i18n import other_language, pick_language, strings
 from polling.web.throttle import may_look_up
+
+Found = TypeVar("Found", Event, Content)
 
 
 def init_app(app: Flask) -> None:
@@ -41,7 +44,16 @@ def _close_session(_error: BaseException | None) -> None:
 def event_or_404(code: str) -> Event:
     """The event with this join code, read in the request's session; else 404, or 429 while
     codes are being tried (see polling.web.throttle)."""
-    event = find_event(db_session(), code)
+    return _found_or_404(find_event(db_session(), code))
+
+
+def content_or_404(code: str) -> Content:
+    """As `event_or_404`, the event's unchanging part only (polling.domain.content): what the
+    phone's page needs, without loading the event."""
+    return _found_or_404(find_content(db_session(), code))
+
+
+def _found_or_404(event: Found | None) -> Found:
     if not may_look_up(event, key=request.args.get("key")):
         abort(429)
     if event is None:
@@ -60,7 +72,7 @@ def require_key(event: Event, roles: tuple[str, ...]) -> str:
     abort(403)
 
 
-def page_language(event: Event | None) -> str:
+def page_language(event: Event | Content | None) -> str:
     """?lang= switches the UI language and is remembered; otherwise the event's language."""
     requested = request.args.get("lang")
     if requested is not None and pick_language(requested, "") == requested:

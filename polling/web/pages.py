@@ -20,10 +20,18 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from polling.config import time_zone
 from polling.domain.events import display_code, find_event, normalise_code
+from polling.domain.models import Event
 from polling.domain.roles import MODERATOR, PRESENTER
 from polling.reports import charts, document, formats
 from polling.web import helpers
-from polling.web.helpers import db_session, event_or_404, page_language, render_page, require_key
+from polling.web.helpers import (
+    content_or_404,
+    db_session,
+    event_or_404,
+    page_language,
+    render_page,
+    require_key,
+)
 from polling.web.i18n import strings
 from polling.web.page_cache import PageCache
 from polling.web.qr import qr_svg
@@ -122,18 +130,30 @@ def join() -> str | BaseResponse | tuple[str, int]:
 @bp.get("/<code:code>")
 def vote(code: str) -> str:
     """The phone's page. The cookie gives the phone its anonymous identity."""
-    event = event_or_404(code)
+    content = content_or_404(code)
     if not isinstance(session.get("participant"), str):
         session["participant"] = secrets.token_urlsafe(24)
         session.permanent = True
-    session[OPENED] = event.code  # this browser needs no proof for this event from now on
-    language = page_language(event)
+    session[OPENED] = content.code  # this browser needs no proof for this event from now on
+    language = page_language(content)
     # Everything the page shows: the event (its texts never change), the language, the Q&A
     # mode, and where the app is mounted (the static files' URLs).
-    key = ("vote.html", event.id, event.code, language, qa_mode(event.id), request.script_root)
+    key = (
+        "vote.html",
+        content.id,
+        content.code,
+        language,
+        qa_mode(content.id),
+        request.script_root,
+    )
     pages: PageCache = current_app.extensions["polling_pages"]
     return pages.page(
-        key, lambda: render_page("vote.html", event, code_display=display_code(event.code))
+        key,
+        lambda: render_page(
+            "vote.html",
+            db_session().get(Event, content.id),
+            code_display=display_code(content.code),
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import select
 
 from polling import db
 from polling.domain.question_models import QuestionSettings
@@ -12,8 +13,10 @@ def qa_mode(event_id: int) -> str:
     """The event's Q&A mode (off, open, upvotes, closed), so the phone shows the Vragen tab
     at once, or not at all."""
     with db.session() as db_session:
-        settings = db_session.get(QuestionSettings, event_id)
-        return settings.mode if settings is not None else "open"
+        mode = db_session.scalar(
+            select(QuestionSettings.mode).where(QuestionSettings.event_id == event_id)
+        )
+        return mode if mode is not None else "open"
 
 
 def init_app(app: Flask) -> None:

@@ -18,9 +18,8 @@ import hmac
 
 from flask import current_app, request, session
 
-from polling.domain.events import role_for_key
+from polling.domain.events import Keyed, role_for_key
 from polling.domain.limits import RateLimit
-from polling.domain.models import Event
 
 UNKNOWN_BURST = 300
 UNKNOWN_PER_SECOND = 10
@@ -43,7 +42,7 @@ def join_signature(code: str) -> str:
     return hmac.new(key, f"join:{code}".encode(), hashlib.sha256).hexdigest()[:10]
 
 
-def may_look_up(event: Event | None, *, key: object = None) -> bool:
+def may_look_up(event: Keyed | None, *, key: object = None) -> bool:
     """Whether to answer a lookup that found `event` (None: no such code), or refuse it as
     too many; an unknown code takes a token."""
     if event is None:
@@ -53,7 +52,7 @@ def may_look_up(event: Event | None, *, key: object = None) -> bool:
     return code_lookups().has_token("unknown")
 
 
-def _proven(event: Event, key: object) -> bool:
+def _proven(event: Keyed, key: object) -> bool:
     signature = request.args.get(SIGNATURE_PARAMETER, "")
     return (
         hmac.compare_digest(signature.encode(), join_signature(event.code).encode())
