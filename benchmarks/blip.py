@@ -9,9 +9,10 @@ then up is a real loss of the network, not a closed socket. Needs root (ip netns
 and the veth are this run's own and are removed at the end, also after an error or Ctrl+C.
 
 Each phone opens the vote page (for its cookie), connects as the page's script does
-(long-polling, then the upgrade to WebSocket), and votes once. Then the blip: the link goes down,
-and each phone's browser notices (the `offline` event, on which engine.io closes the transport),
-so it starts reconnecting as static/js/common.js has it: delay 1 s doubling up to 10 s,
+(WebSocket at once; `--polling-first`: long-polling, then the upgrade), and votes once. Then
+the blip: the link goes down, and each phone's browser notices (the `offline` event, on which
+engine.io closes the transport), so it starts reconnecting as static/js/common.js has it:
+delay 1 s doubling up to 10 s,
 randomisation 0.5 (socket.io-client's back-off, not python-socketio's), 20 s to connect. With
 `--no-offline` the phones are left to find out by themselves (TCP and the ping). In restart mode
 the server is SIGKILLed and started again on the same port and database.
@@ -126,7 +127,7 @@ class Phone:
         async with self.http.get(f"{base}/{code}") as response:
             response.raise_for_status()
         await self.sio.connect(
-            base,
+            f"{base}?role=audience",  # the page's handshake query (static/js/common.js)
             auth={"code": code, "role": "audience"},
             headers={"Origin": base},
             transports=self.transports,
@@ -176,7 +177,8 @@ class Phone:
                 try:
                     async with asyncio.timeout(CONNECT_TIMEOUT):
                         await self.sio.connect(
-                            self.worker.base,
+                            # As the page says once it was in: a phone coming back.
+                            f"{self.worker.base}?role=audience&back=1",
                             auth={"code": self.worker.code, "role": "audience"},
                             headers={"Origin": self.worker.base},
                             transports=self.transports,
@@ -223,9 +225,9 @@ class Worker:
     def __init__(self, config: dict[str, Any]) -> None:
         self.base, self.code = config["base"], config["code"]
         self.indices: list[int] = config["indices"]
-        # The page's order: long-polling first, then the upgrade (Socket.IO's default), or
-        # WebSocket alone (python-engineio has no fallback, so this is WebSocket-only).
-        self.transports = ["websocket"] if config["websocket_first"] else ["polling", "websocket"]
+        # The page's order: WebSocket at once (python-engineio has no fallback to long-polling,
+        # so this is WebSocket only), or long-polling first, then the upgrade.
+        self.transports = ["polling", "websocket"] if config["polling_first"] else ["websocket"]
         self.phones: list[Phone] = []
 
     @staticmethod
@@ -484,7 +486,7 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
                 "base": server.base,
                 "code": server.code,
                 "indices": list(range(w, args.phones, count)),
-                "websocket_first": args.websocket_first,
+                "polling_first": args.polling_first,
             }
             process = await asyncio.create_subprocess_exec(
                 "ip", "netns", "exec", network.name, sys.executable, "-m", "benchmarks.blip",
@@ -579,7 +581,7 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
             "phones": args.phones,
             "down_s": args.down if args.mode == "blip" else None,
             "offline_event": args.offline if args.mode == "blip" else None,
-            "transports": "websocket" if args.websocket_first else "polling,websocket",
+            "transports": "polling,websocket" if args.polling_first else "websocket",
             "joined": args.phones - sum(join_failed.values()),
             "join_s": round(join_s, 2),
             # Each join: the vote page, the handshake (and upgrade), the namespace, the state.
@@ -648,9 +650,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="phones notice the loss at once, as a browser's offline event (default)",
     )
     parser.add_argument(
-        "--websocket-first",
+        "--polling-first",
         action="store_true",
-        help="phones connect over WebSocket at once, not long-polling then the upgrade",
+        help="phones connect by long-polling, then upgrade (the page's way before 2026-12-02; "
+        "default: WebSocket at once, as the page does)",
     )
     parser.add_argument("--workers", type=int, default=0, help="phone processes (default N/500)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for all")

@@ -8,7 +8,7 @@ WebSocket and opens a statement. The voters then change their vote every --vote-
 first for --baseline seconds alone (what their votes cost and how fast they are acked in a
 quiet hall), then for --window seconds while --joiners new phones arrive, spread uniformly over
 the window, each joining as a browser does (benchmarks/harness/wave.py): the vote page for its
-cookie, the Socket.IO connect (long-polling then the upgrade, or --websocket-first), its
+cookie, the Socket.IO connect (WebSocket at once as the page does, or --polling-first), its
 `state`, and after a "busy_retry" refusal another try after the server's delay plus up to half
 of it. Joiners still joining at the end of the window get --join-grace seconds more.
 
@@ -110,7 +110,7 @@ async def wave(
                 "deadline": deadline,
                 "vote_every": args.vote_every,
                 "joiners": args.joiners,
-                "websocket_first": args.websocket_first,
+                "polling_first": args.polling_first,
                 "ack_timeout": args.ack_timeout,
             }
         )
@@ -226,9 +226,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--join-grace", type=float, default=60.0, help="seconds after the window for joiners"
     )
     parser.add_argument(
-        "--websocket-first",
+        "--polling-first",
         action="store_true",
-        help="joiners connect over WebSocket at once, not long-polling then the upgrade",
+        help="joiners connect by long-polling, then upgrade (the page's way before 2026-12-02; "
+        "default: WebSocket at once, as the page does)",
     )
     parser.add_argument(
         "--workers", type=int, help="generator processes (default ceil((voters+joiners)/2500))"
@@ -268,7 +269,7 @@ def main(argv: list[str]) -> int:
         "joiners": args.joiners,
         "window_s": args.window,
         "vote_every_s": args.vote_every,
-        "transports": "websocket" if args.websocket_first else "polling,websocket",
+        "transports": "polling,websocket" if args.polling_first else "websocket",
         "processes": args.processes,
         "database": args.database,
         "workers": args.workers,

@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # Handshakes waiting to join beyond which phones are told to come back later (see
     # polling/realtime/admission.py); 0 turns admission control off.
     "ADMISSION_CAPACITY": 1000,
+    # Seconds the event loop may run late before new phones' handshakes are turned away (see
+    # polling/realtime/admission.py); phones coming back get 2.5 times as much; 0: never.
+    "ADMISSION_LAG": 0.1,
     # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
     "MESSAGE_QUEUE": None,
     # The Redis channel the processes of one deployment share; two deployments on one Redis
@@ -84,6 +87,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "POLLING_QUESTION_INTERVAL": ("QUESTION_INTERVAL", float),
     "POLLING_MAX_CONNECTIONS": ("MAX_CONNECTIONS", int),
     "POLLING_ADMISSION_CAPACITY": ("ADMISSION_CAPACITY", int),
+    "POLLING_ADMISSION_LAG": ("ADMISSION_LAG", float),
     "POLLING_MESSAGE_QUEUE": ("MESSAGE_QUEUE", str),
     "POLLING_MESSAGE_CHANNEL": ("MESSAGE_CHANNEL", str),
     "POLLING_RESULTS_MODE": ("RESULTS_MODE", str),

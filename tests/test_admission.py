@@ -10,14 +10,17 @@ import pytest
 import requests
 import websocket
 
+from polling.realtime import lag as loop_lag
 from polling.realtime.admission import (
     JOINS_PER_SECOND,
     MAX_DELAY,
     MIN_DELAY,
     NEW_SHARE,
+    RETURNING_FACTOR,
     Admission,
     Busy,
 )
+from polling.realtime.lag import WINDOW, LoopLag
 from tests.server_process import ServerProcess
 from tests.support import WAIT, Client, handshake
 
@@ -73,6 +76,73 @@ def test_screens_always_get_in_when_phones_are_refused(app, clients):
     assert not phone.is_connected()
     assert clients.presenter().is_connected()
     assert clients.moderator().is_connected()
+
+
+# ---------- the handshake while the event loop runs late ----------
+
+PHONE = "EIO=4&transport=websocket&role=audience"
+
+
+def late_by(seconds: float, max_lag: float = 0.1) -> Admission:
+    return Admission(0, waiting=lambda: 0, lag=lambda: seconds, max_lag=max_lag)
+
+
+def test_while_the_loop_runs_late_new_phones_are_turned_away_first():
+    on_time, late, later = late_by(0.1), late_by(0.2), late_by(0.1 * RETURNING_FACTOR + 0.01)
+    assert on_time.admit_handshake(PHONE) and on_time.admit_handshake(PHONE + "&back=1")
+    assert not late.admit_handshake(PHONE)
+    assert late.admit_handshake(PHONE + "&back=1")  # a phone coming back still gets in
+    assert not later.admit_handshake(PHONE + "&back=1")
+    for screen in ("presenter", "moderator"):  # never turned away
+        assert later.admit_handshake(f"EIO=4&transport=polling&role={screen}")
+    assert (on_time.shed, late.shed, later.shed) == (0, 1, 1)
+
+
+def test_the_handshake_rule_can_be_turned_off_and_takes_any_query():
+    assert late_by(60, max_lag=0).admit_handshake(PHONE)  # POLLING_ADMISSION_LAG=0
+    junk = "&".join(f"role=x{n}" for n in range(1_000)) + "&role=presenter"
+    assert not late_by(1).admit_handshake(junk)  # too many fields: a phone like any other
+    assert not late_by(1).admit_handshake("role=%ff%fe&back=%00")
+
+
+def test_the_loop_lag_is_the_mean_of_the_last_window(monkeypatch):
+    started = []
+    lag = LoopLag(sleep=lambda _s: None, start_task=started.append)
+    assert lag.current() == 0.0 and len(started) == 1  # its task starts on first use
+    now = [1000.0]
+    monkeypatch.setattr(loop_lag.time, "monotonic", lambda: now[0])
+    lag.note(0.3)
+    now[0] += WINDOW / 2
+    lag.note(0.01)
+    assert lag.current() == (0.3 + 0.01) / 2
+    now[0] += WINDOW * 0.75  # the 0.3 s is older than the window now
+    assert lag.current() == 0.01
+    now[0] += WINDOW * 2
+    assert lag.current() == 0.0
+    assert len(started) == 1
+
+
+def test_a_server_whose_loop_runs_late_turns_phones_away_but_not_screens(tmp_path):
+    """With a limit below any timer's lateness the server always counts as late: a phone's
+    handshake is refused (HTTP 401, which the page's client retries with its back-off), the
+    projector's and the moderator's are taken, and nothing else changes."""
+    server = ServerProcess(tmp_path, POLLING_ADMISSION_LAG="0.000001").start()
+    try:
+        url = f"{server.base_url}/socket.io/"
+
+        def handshake_status(query: str) -> int:
+            return requests.get(f"{url}?EIO=4&transport=polling&{query}", timeout=WAIT).status_code
+
+        handshake_status("role=audience")  # the first look starts the measuring
+        deadline = time.monotonic() + WAIT
+        while handshake_status("role=audience") != 401:
+            assert time.monotonic() < deadline, "the late loop never turned a phone away"
+        assert handshake_status("role=audience&back=1") == 401
+        assert handshake_status("role=presenter") == 200
+        assert handshake_status("role=moderator") == 200
+        assert requests.get(f"{server.base_url}/healthz", timeout=WAIT).status_code == 200
+    finally:
+        server.stop()
 
 
 # ---------- through a real server ----------

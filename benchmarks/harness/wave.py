@@ -2,8 +2,8 @@
 
 Its voters, already connected, keep changing their vote every few seconds while its share of
 the new phones arrives, each joining as a browser does: the vote page (gzip accepted) for its
-cookie, the Socket.IO connect (long-polling then the upgrade, as static/js does by default, or
-WebSocket at once), until its `state`. A connect refused with "busy_retry" is tried again after
+cookie, the Socket.IO connect (WebSocket at once, as static/js does, or long-polling then the
+upgrade), until its `state`. A connect refused with "busy_retry" is tried again after
 the server's delay plus up to half of it, as the page does; any other failure after
 socket.io-client's back-off.
 
@@ -46,7 +46,7 @@ class Wave:
         self.wave_at: float = command["wave_at"]  # time.time() the joiners start arriving
         self.until: float = command["until"]  # the end of the window: voting stops
         self.deadline: float = command["deadline"]  # joiners not in by then have failed
-        self.transports = ["websocket"] if command["websocket_first"] else ["polling", "websocket"]
+        self.transports = ["polling", "websocket"] if command["polling_first"] else ["websocket"]
         self.acks: list[list[float]] = []  # [seconds after wave_at it was sent, ack ms]
         self.sent = 0
         self.vote_errors: collections.Counter[str] = collections.Counter()
@@ -197,7 +197,7 @@ class Wave:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 await client.connect(
-                    base,
+                    f"{base}?role=audience",  # the page's handshake query (static/js/common.js)
                     auth={"code": code, "role": "audience"},
                     headers={"Origin": base},
                     transports=self.transports,

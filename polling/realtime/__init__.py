@@ -17,6 +17,7 @@ from polling.realtime.admission import Admission
 from polling.realtime.broadcast import TallyPublisher, event_deleted
 from polling.realtime.countdown import Countdown
 from polling.realtime.flood import FloodGuard
+from polling.realtime.lag import LoopLag
 from polling.realtime.vote_writer import VoteWriter
 from polling.runtime import blocking_runner
 
@@ -36,9 +37,14 @@ def init_app(app: Flask) -> None:
     app.extensions["polling_flood"] = flood = FloodGuard(
         socketio.server, app.config["MAX_CONNECTIONS"]
     )
-    app.extensions["polling_admission"] = Admission(
-        app.config["ADMISSION_CAPACITY"], waiting=lambda: len(flood.waiting)
+    lag = LoopLag(socketio.sleep, socketio.start_background_task)
+    app.extensions["polling_admission"] = admission = Admission(
+        app.config["ADMISSION_CAPACITY"],
+        waiting=lambda: len(flood.waiting),
+        lag=lag.current,
+        max_lag=app.config["ADMISSION_LAG"],
     )
+    flood.admit = admission.admit_handshake
     app.extensions["polling_writer"] = VoteWriter(
         engine=db.dedicated_engine(),
         run_blocking=blocking_runner(app.config["ASYNC_MODE"]),

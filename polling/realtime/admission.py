@@ -22,14 +22,28 @@ the 20 s a browser waits for a connect, and below the flood guard's cap on waiti
 
 The page waits the delay plus its own jitter and connects again (static/js/common.js); a
 refused connect is not retried by socket.io-client by itself.
+
+Counting waiting handshakes cannot shed a join wave that arrives faster than the process
+serves joins: by the time a phone reaches the namespace connect, its page, handshake and
+WebSocket have been paid for, and the phones already voting wait behind them (10,000 joining
+in a minute, measured: the acks went to 30 s and the wave collapsed under retries). So the
+Engine.IO handshake itself, the first and cheapest step, is refused (HTTP 401, nothing
+written, nothing built) while the event loop runs late (polling.realtime.lag): beyond
+POLLING_ADMISSION_LAG (0.1 s) for a new phone, beyond RETURNING_FACTOR times that for a phone
+coming back (its page says so in the handshake's query, `back=1`), never for the projector and
+the moderator (`role=` in the query: a page that lies gets in, it does not get a key). The
+page's socket.io-client retries a refused handshake by itself, with its back-off (1 s
+doubling to 10 s, randomised), and says "Even geduld…" meanwhile.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 from polling.domain.errors import AccessRefused
+from polling.domain.roles import MODERATOR, PRESENTER
 
 # A new phone gets in while fewer than this share of the capacity is waiting; the rest is
 # kept for phones coming back.
@@ -40,6 +54,9 @@ NEW_SHARE = 0.75
 JOINS_PER_SECOND = 200
 MIN_DELAY = 1.0
 MAX_DELAY = 30.0
+# A phone coming back is turned away at the handshake only when the loop runs this many times
+# later than a new phone is.
+RETURNING_FACTOR = 2.5
 
 
 class Busy(AccessRefused):
@@ -58,13 +75,38 @@ class Admission:
         capacity: int,
         waiting: Callable[[], int],
         rng: Callable[[], float] = random.random,
+        *,
+        lag: Callable[[], float] = lambda: 0.0,
+        max_lag: float = 0.0,
     ) -> None:
         """`capacity`: handshakes waiting to join beyond which phones are refused (0: never);
-        `waiting`: how many wait now, the one asking included; `rng`: uniform in [0, 1)."""
+        `waiting`: how many wait now, the one asking included; `rng`: uniform in [0, 1);
+        `lag`: how late the event loop runs now, in seconds; `max_lag`: beyond it new phones'
+        handshakes are refused (0: never)."""
         self.capacity = capacity
         self.waiting = waiting
         self.rng = rng
+        self.lag = lag
+        self.max_lag = max_lag
         self.refused = 0  # phones refused so far, for /metrics and the logs
+        self.shed = 0  # handshakes turned away while the loop ran late
+
+    def admit_handshake(self, query_string: str) -> bool:
+        """Whether to take an Engine.IO handshake now (see the module docstring)."""
+        if self.max_lag <= 0:
+            return True
+        lag = self.lag()  # read for every handshake, so that the first one starts measuring
+        try:
+            query = parse_qs(query_string, max_num_fields=20)
+        except ValueError:  # more fields than any page sends: a phone like any other
+            query = {}
+        if {PRESENTER, MODERATOR} & set(query.get("role", ())):
+            return True
+        returning = "1" in query.get("back", ())
+        if lag <= self.max_lag * (RETURNING_FACTOR if returning else 1):
+            return True
+        self.shed += 1
+        return False
 
     def admit_phone(self, is_known: Callable[[], bool]) -> None:
         """Let a phone join, or raise Busy. `is_known` (whether the phone is a participant of

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from engineio.exceptions import SocketIsClosedError
@@ -49,6 +50,8 @@ class FloodGuard:
         self.tokens: dict[str, str] = {}  # Engine.IO sid -> participant cookie token
         self.penalty: dict[str, float] = {}  # token -> until when it may not connect
         self.sweeping = False
+        # Admission control's say on a handshake, from its query string (see admission.py).
+        self.admit: Callable[[str], bool] = lambda _query: True
         self._trigger = self.eio._trigger_event
         self._on_connect = self.eio.handlers["connect"]
         self._on_message = self.eio.handlers["message"]
@@ -75,8 +78,10 @@ class FloodGuard:
         return self._trigger(event, *args, **kwargs)
 
     def on_connect(self, sid: str, environ: dict[str, Any]) -> Any:
-        """An Engine.IO handshake: refused (HTTP 401) when the process is full."""
+        """An Engine.IO handshake: refused (HTTP 401) when the process is full, or busy."""
         if len(self.eio.sockets) > self.max_connections or len(self.waiting) >= MAX_WAITING:
+            return False
+        if not self.admit(environ.get("QUERY_STRING", "")):
             return False
         self.waiting[sid] = time.monotonic()
         if not self.sweeping:

@@ -86,6 +86,7 @@ def metrics() -> Response:
         {
             **current_app.extensions["polling_limits"].refusals(),
             "admission": current_app.extensions["polling_admission"].refused,
+            "admission_lag": current_app.extensions["polling_admission"].shed,
         },
         ROLES,
     )

@@ -43,17 +43,35 @@ export function element(tag, className, text) {
 export function connect(auth, { onState, onTally, onPresence, onOnline, onRefused }) {
   const socket = io({
     auth,
+    // WebSocket at once: a join is two requests instead of five (handshake, connect and poll
+    // by long-polling, then the upgrade), which is what a hall scanning the QR code costs the
+    // server. Where a network blocks WebSockets, the client falls back to long-polling.
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
+    // Read by admission control at the handshake: the projector and the moderator always get
+    // in, and a phone coming back (below) before new ones.
+    query: { role: auth.role ?? "audience" },
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,
     randomizationFactor: 0.5,
   });
-  socket.on("connect", () => onOnline(true));
+  socket.on("connect", () => {
+    socket.io.opts.query = { ...socket.io.opts.query, back: "1" };
+    onOnline(true);
+  });
   socket.on("disconnect", () => onOnline(false));
   socket.on("connect_error", (err) => {
     onOnline(false);
     // Network errors retry by themselves; a refusal by the server (bad code or key) is final,
     // except "busy_retry": the server is full for now and says when to come back.
-    if (socket.active) return;
+    if (socket.active) {
+      // A handshake turned away (HTTP 401: the server is full or busy for now) is retried by
+      // socket.io-client with its back-off; meanwhile the phone says why.
+      if (err.description === 401) {
+        document.getElementById("connection").textContent = format("busy_retry");
+      }
+      return;
+    }
     const reason = err.data ?? { error: "refused", message: err.message };
     if (reason.error === "busy_retry") {
       document.getElementById("connection").textContent = format("busy_retry");

@@ -161,6 +161,9 @@ class Browse:
     watched: set[int] = field(default_factory=set)
     expected_statuses: set[tuple[str, int]] = field(default_factory=set)  # (path, status)
     server_down: bool = False  # the test stops the server: refused connections are expected
+    websocket_refused: bool = False  # behind a proxy that refuses WebSockets
+    proxies: set[str] = field(default_factory=set)  # host:port of the test's own proxies
+    handshakes_refused: bool = False  # the server turns phones away at the handshake
 
     @property
     def origin(self) -> str:
@@ -200,8 +203,26 @@ class Browse:
         (which Chromium logs as console errors) are then not counted."""
         self.server_down = True
 
+    def expect_websocket_refused(self, proxy: str) -> None:
+        """The test puts the page behind a proxy (host:port) that refuses WebSockets: its
+        requests are the server's, and Chromium's line about each refused WebSocket is not
+        counted."""
+        self.websocket_refused = True
+        self.proxies.add(proxy)
+
+    def expect_handshakes_refused(self) -> None:
+        """The test's server turns phones away at the handshake (HTTP 401): Chromium's lines
+        about each refused WebSocket and long-poll are then not counted."""
+        self.handshakes_refused = True
+
     def _console(self, name: str, message: Any) -> None:
+        if self.handshakes_refused and re.search(
+            r"(WebSocket connection to .*/socket\.io/.* failed|status of 401)", message.text
+        ):
+            return
         if self.server_down and "net::ERR_CONNECTION_REFUSED" in message.text:
+            return
+        if self.websocket_refused and re.match(r"WebSocket connection to .* failed", message.text):
             return
         if message.type == "error" and not self._expected_failure(message):
             self.errors.append(f"{name}: console error: {message.text} ({message.location})")
@@ -218,11 +239,11 @@ class Browse:
 
     def foreign_requests(self) -> list[tuple[str, str]]:
         """Requests (and WebSockets) that went anywhere but the server under test."""
-        own = urlsplit(self.origin).netloc
+        own = {urlsplit(self.origin).netloc, *self.proxies}
         return [
             (name, url)
             for name, url in self.requests
-            if urlsplit(url).scheme not in ("http", "ws") or urlsplit(url).netloc != own
+            if urlsplit(url).scheme not in ("http", "ws") or urlsplit(url).netloc not in own
         ]
 
     def weak_policies(self) -> list[tuple[str, str | None]]:
