@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from polling.domain import questions
@@ -91,13 +91,17 @@ def find_event(session: Session, code: str) -> Event | None:
     return session.scalar(select(Event).where(Event.code == normalised))
 
 
+_EVENT_ID = select(Event.id).where(Event.code == bindparam("code"))
+
+
 def find_content(session: Session, code: str) -> Content | None:
     """The unchanging part of the event with this join code, if any: what a phone's page and
     connect need, read with one indexed query once the event is known to this process."""
     normalised = normalise_code(code)
     if normalised is None:
         return None
-    event_id = session.scalar(select(Event.id).where(Event.code == normalised))
+    # Core, not the ORM: a phone's page and connect both ask, for every phone of a hall.
+    event_id = session.connection().execute(_EVENT_ID, {"code": normalised}).scalar()
     return content_of(session, event_id, normalised) if event_id is not None else None
 
 

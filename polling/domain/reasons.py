@@ -203,6 +203,11 @@ def _own(
     }
 
 
+_OWN_REASON = select(Reason.id, Reason.text, Reason.state).where(
+    Reason.round_id == bindparam("round_id"), Reason.participant_id == bindparam("participant_id")
+)
+
+
 def own_reason(
     session: Session, participant_id: int, round_id: int | None, choice: str | None
 ) -> dict[str, Any] | None:
@@ -210,11 +215,11 @@ def own_reason(
     in the round, which the state has read already: the reason's side."""
     if round_id is None:
         return None
-    found = session.execute(
-        select(Reason.id, Reason.text, Reason.state).where(
-            Reason.round_id == round_id, Reason.participant_id == participant_id
-        )
-    ).first()
+    found = (
+        session.connection()
+        .execute(_OWN_REASON, {"round_id": round_id, "participant_id": participant_id})
+        .first()
+    )
     if found is None:
         return None
     return _own(found.id, round_id, found.text, choice, found.state)
