@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, case, delete, false, func, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from polling.domain.models import (
     Event,
@@ -42,7 +42,7 @@ from polling.domain.reason_models import (
     ReasonVote,
 )
 from polling.domain.reason_records import moved_from, upvotes, with_sides
-from polling.domain.state import round_on_screen
+from polling.domain.state import latest_round_number, round_on_screen
 from polling.domain.voting import dialect_insert
 
 MIN_LENGTH = 3
@@ -140,7 +140,6 @@ def give(connection: Connection, participant_id: int, round_id: int, text_: Any)
     return _own(written.id, round_id, cleaned, row.choice, written.state)
 
 
-_PREVIOUS_ROUNDS = aliased(Round)
 # What `give` needs to know, in one row (none if the round or the phone is not of one event):
 # whether the round is the latest of the statement on screen, the event's settings, the phone's
 # vote in the round, whether it is muted, and its reason so far.
@@ -149,13 +148,7 @@ _GIVE_FACTS = (
         Event.id.label("event_id"),
         Statement.id.label("statement_id"),
         (
-            (Event.current_position == Statement.position)
-            & (
-                Round.number
-                == select(func.max(_PREVIOUS_ROUNDS.number))
-                .where(_PREVIOUS_ROUNDS.statement_id == Statement.id)
-                .scalar_subquery()
-            )
+            (Event.current_position == Statement.position) & (Round.number == latest_round_number())
         ).label("current"),
         # An event made before the settings existed has none stored: the defaults.
         func.coalesce(QuestionSettings.reasons, "open").label("mode"),

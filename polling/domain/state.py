@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from polling.domain.content import content_of
@@ -90,7 +90,15 @@ def tally_message(
 # What moves in an event, in one query: the position, the reveal, the results mode, the
 # statement on screen's round and reasons, and the reasons' setting. The rest of the state is
 # the event's content, which never changes (polling.domain.content).
-_NOW_LATEST = aliased(Round)
+def latest_round_number() -> ScalarSelect[int]:
+    """The number of the latest round of the statement a query joins (`Statement`), as a
+    subquery to compare `Round.number` with."""
+    latest = aliased(Round)
+    return (
+        select(func.max(latest.number)).where(latest.statement_id == Statement.id).scalar_subquery()
+    )
+
+
 _NOW = (
     select(
         Event.code,
@@ -111,13 +119,7 @@ _NOW = (
     )
     .outerjoin(
         Round,
-        (Round.statement_id == Statement.id)
-        & (
-            Round.number
-            == select(func.max(_NOW_LATEST.number))
-            .where(_NOW_LATEST.statement_id == Statement.id)
-            .scalar_subquery()
-        ),
+        (Round.statement_id == Statement.id) & (Round.number == latest_round_number()),
     )
     .outerjoin(QuestionSettings, QuestionSettings.event_id == Event.id)
     .where(Event.id == bindparam("event_id"))
@@ -224,7 +226,6 @@ def round_on_screen(session: Session, event_id: int) -> Row[int, datetime | None
     ).first()
 
 
-_LATEST = aliased(Round)
 # The tally of the round on screen in one query, a row per option in deck order: what the
 # tally publisher reads a few times a second while votes come in. Loading the event and its
 # statements (their texts are JSON) and counting in six queries was most of a vote's CPU.
@@ -251,10 +252,7 @@ _CURRENT_TALLY = (
     .outerjoin(RoundArchive, RoundArchive.round_id == Round.id)
     .where(
         Event.id == bindparam("event_id"),
-        Round.number
-        == select(func.max(_LATEST.number))
-        .where(_LATEST.statement_id == Statement.id)
-        .scalar_subquery(),
+        Round.number == latest_round_number(),
     )
     .order_by(Option.position)
 )

@@ -67,14 +67,12 @@ export function connect(auth, { onState, onTally, onPresence, onOnline, onRefuse
     if (socket.active) {
       // A handshake turned away (HTTP 401: the server is full or busy for now) is retried by
       // socket.io-client with its back-off; meanwhile the phone says why.
-      if (err.description === 401) {
-        document.getElementById("connection").textContent = format("busy_retry");
-      }
+      if (err.description === 401) showBusy();
       return;
     }
     const reason = err.data ?? { error: "refused", message: err.message };
     if (reason.error === "busy_retry") {
-      document.getElementById("connection").textContent = format("busy_retry");
+      showBusy();
       // The server's delay is random already; up to half of it again on top, so phones that
       // were refused together do not come back together.
       const seconds = Number(reason.retry_after) > 0 ? Number(reason.retry_after) : 5;
@@ -104,6 +102,11 @@ export function connect(auth, { onState, onTally, onPresence, onOnline, onRefuse
     });
   });
   return socket;
+}
+
+/** Say in the connection banner that the server is busy and the page will try again. */
+function showBusy() {
+  document.getElementById("connection").textContent = format("busy_retry");
 }
 
 /** Show or hide the "no connection" banner. */

@@ -69,7 +69,11 @@ class UpgradeRefusingProxy:
                 self.refused += 1
                 client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
                 return
-            with socket.create_connection(("127.0.0.1", self.target)) as upstream:
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:  # the server has stopped at the end of the test
+                return
+            with upstream:
                 upstream.sendall(head)
                 back = threading.Thread(target=self._pipe, args=(upstream, client), daemon=True)
                 back.start()
