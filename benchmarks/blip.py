@@ -56,6 +56,8 @@ from benchmarks.harness.clients import (
 ROOT = Path(__file__).resolve().parent.parent
 POLLING = Path(sys.executable).with_name("polling")
 DECK = ROOT / "statements" / "ai-in-de-zorg.toml"
+# Handshakes a phone tries before the blip before it counts as failed to join.
+JOIN_ATTEMPTS = 8
 
 
 def log(message: str) -> None:
@@ -123,16 +125,30 @@ class Phone:
         self.closing = False
 
     async def join(self) -> None:
+        from socketio.exceptions import ConnectionError as Refused
+
         base, code = self.worker.base, self.worker.code
         async with self.http.get(f"{base}/{code}") as response:
             response.raise_for_status()
-        await self.sio.connect(
-            f"{base}?role=audience",  # the page's handshake query (static/js/common.js)
-            auth={"code": code, "role": "audience"},
-            headers={"Origin": base},
-            transports=self.transports,
-            wait_timeout=CONNECT_TIMEOUT,
-        )
+        # Before the blip the hall joins as a hall does: a handshake refused while the server
+        # is busy is tried again after the browser's back-off, as socket.io-client does.
+        for attempt in range(JOIN_ATTEMPTS):
+            try:
+                await self.sio.connect(
+                    f"{base}?role=audience",  # the page's handshake query (static/js/common.js)
+                    auth={"code": code, "role": "audience"},
+                    headers={"Origin": base},
+                    transports=self.transports,
+                    wait_timeout=CONNECT_TIMEOUT,
+                )
+                return
+            except Refused:
+                if attempt == JOIN_ATTEMPTS - 1:
+                    raise
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(2):
+                        await self.sio.eio.disconnect(abort=True)
+                await asyncio.sleep(browser_backoff(attempt, self.rng))
 
     async def vote(self, round_id: int) -> bool:
         choice = self.rng.choice(("agree", "disagree"))
