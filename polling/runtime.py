@@ -146,7 +146,7 @@ def serve(app: Any, listener: Any) -> None:
         # process has file descriptors for, and room made by closing one without a request.
         pool = shedding.shedding_pool(shedding.raise_file_limit(app.config["MAX_CONNECTIONS"]))
         eventlet.wsgi.server(
-            shedding.SheddingListener(listener),
+            shedding.SheddingListener(listener, app.extensions["polling_admission"].pace_accept),
             pool.guard(app),
             custom_pool=pool,
             # A request line or headers that never complete do not hold a connection.

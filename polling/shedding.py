@@ -23,6 +23,7 @@ import os
 import resource
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,16 @@ def raise_file_limit(max_connections: int) -> int:
 class SheddingListener:
     """The listening socket, whose accept() survives running out of descriptors."""
 
-    def __init__(self, listener: Any) -> None:
+    def __init__(self, listener: Any, pace: Callable[[], None] = lambda: None) -> None:
+        """`pace` is called before each accept (admission control's pause while the process
+        is busy, polling.realtime.admission)."""
         self.listener = listener
+        self.pace = pace
         self.reserve: int | None = os.open(os.devnull, os.O_RDONLY)
         self.last_warning = 0.0
 
     def accept(self) -> Any:
+        self.pace()
         while True:
             try:
                 return self.listener.accept()

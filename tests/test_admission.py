@@ -16,6 +16,8 @@ from polling.realtime.admission import (
     MAX_DELAY,
     MIN_DELAY,
     NEW_SHARE,
+    PACE_LONGEST,
+    PACE_STEP,
     RETURNING_FACTOR,
     Admission,
     Busy,
@@ -33,22 +35,19 @@ def admission(waiting: int, capacity: int = 100, rng=lambda: 0.5) -> Admission:
 
 def refusal(rule: Admission, known: bool) -> Busy:
     with pytest.raises(Busy) as refused:
-        rule.admit_phone(lambda: known)
+        rule.admit_phone(known=known)
     assert refused.value.code == "busy_retry"
     return refused.value
 
 
-def test_a_quiet_process_admits_every_phone_without_looking_it_up():
-    def not_asked() -> bool:
-        raise AssertionError("a quiet process must not look the phone up")
-
-    admission(int(100 * NEW_SHARE)).admit_phone(not_asked)
-    Admission(0, waiting=lambda: 10**6).admit_phone(not_asked)  # capacity 0: off
+def test_a_quiet_process_admits_every_phone():
+    admission(int(100 * NEW_SHARE)).admit_phone(known=False)
+    Admission(0, waiting=lambda: 10**6).admit_phone(known=False)  # capacity 0: off
 
 
 def test_phones_coming_back_keep_the_last_quarter_of_the_capacity():
     busy = admission(90)
-    busy.admit_phone(lambda: True)  # a participant of the event already
+    busy.admit_phone(known=True)  # a participant of the event already
     assert refusal(busy, known=False).retry_after == MIN_DELAY + 1  # a new phone waits
     assert busy.refused == 1
 
@@ -103,6 +102,44 @@ def test_the_handshake_rule_can_be_turned_off_and_takes_any_query():
     junk = "&".join(f"role=x{n}" for n in range(1_000)) + "&role=presenter"
     assert not late_by(1).admit_handshake(junk)  # too many fields: a phone like any other
     assert not late_by(1).admit_handshake("role=%ff%fe&back=%00")
+
+
+def pacing(lags: list[float], max_lag: float = 0.1) -> tuple[Admission, list[float]]:
+    """A rule whose loop is late by each of `lags` in turn (the last one from then on), and
+    the sleeps it asks for before an accept."""
+    sleeps: list[float] = []
+    late = iter(lags)
+    last = [lags[-1]]
+
+    def lag() -> float:
+        last[0] = next(late, last[0])
+        return last[0]
+
+    return Admission(0, waiting=lambda: 0, lag=lag, max_lag=max_lag, sleep=sleeps.append), sleeps
+
+
+def test_an_accept_on_time_only_lets_the_loop_take_one_turn():
+    rule, sleeps = pacing([0.05])
+    rule.pace_accept()
+    assert sleeps == [0]  # otherwise a queue of connections is taken in one go
+    assert rule.paused == 0
+
+
+def test_while_the_loop_runs_late_connections_wait_in_the_queue_but_not_for_long():
+    rule, sleeps = pacing([0.5])  # late for good
+    rule.pace_accept()
+    assert sleeps[0] == 0 and set(sleeps[1:]) == {PACE_STEP}
+    assert sum(sleeps) == pytest.approx(PACE_LONGEST)  # then it is accepted all the same
+    catching_up, sleeps = pacing([0.5, 0.3, 0.08])
+    catching_up.pace_accept()
+    assert sleeps == [0, PACE_STEP, PACE_STEP]  # taken as soon as the loop is on time
+    assert catching_up.paused == pytest.approx(2 * PACE_STEP)
+
+
+def test_accepting_is_not_paced_when_the_lag_rule_is_off():
+    rule, sleeps = pacing([60.0], max_lag=0)  # POLLING_ADMISSION_LAG=0
+    rule.pace_accept()
+    assert sleeps == []
 
 
 def test_the_loop_lag_is_the_mean_of_the_last_window(monkeypatch):

@@ -15,11 +15,12 @@ from polling import db
 from polling.domain.events import create_event, delete_event
 from tests.support import Clients, control, last_state
 
-# The vote page: the event's id by its code, its Q&A mode. The connect: the id again, what
-# moves (one query), the phone's own vote and reason. The participant is written by the vote
-# writer on its own connection. With the tests' tally interval of 0, the projector's tally
-# follows at once (two more; a server coalesces them over the hall).
-JOIN_QUERIES = 6 + 2
+# The vote page: the event's id by its code, its Q&A mode. The connect: the id again, whether
+# the phone is a participant already (one coming back is not written; a new one is, by the
+# vote writer on its own connection), what moves (one query), the phone's own vote and reason.
+# With the tests' tally interval of 0, the projector's tally follows at once (two more; a
+# server coalesces them over the hall).
+JOIN_QUERIES = 7 + 2
 
 
 def test_a_phone_joining_reads_only_what_moves(clients):

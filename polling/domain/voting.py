@@ -61,13 +61,17 @@ def token_digest(event_id: int, token: str) -> str:
     return hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
 
 
+# Built once: every phone that reconnects asks it (building the statement each time cost
+# more than running it).
+_PARTICIPANT = select(Participant.id).where(
+    Participant.event_id == bindparam("event_id"), Participant.token_digest == bindparam("digest")
+)
+
+
 def participant_of(connection: Connection | Session, event_id: int, token: str) -> int | None:
     """The participant id of this phone in this event, or None if it never joined it."""
     known: int | None = connection.execute(
-        select(Participant.id).where(
-            Participant.event_id == event_id,
-            Participant.token_digest == token_digest(event_id, token),
-        )
+        _PARTICIPANT, {"event_id": event_id, "digest": token_digest(event_id, token)}
     ).scalar()
     return known
 

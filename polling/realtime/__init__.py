@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         waiting=lambda: len(flood.waiting),
         lag=lag.current,
         max_lag=app.config["ADMISSION_LAG"],
+        sleep=socketio.sleep,
     )
     flood.admit = admission.admit_handshake
     app.extensions["polling_writer"] = VoteWriter(

@@ -34,6 +34,16 @@ coming back (its page says so in the handshake's query, `back=1`), never for the
 the moderator (`role=` in the query: a page that lies gets in, it does not get a key). The
 page's socket.io-client retries a refused handshake by itself, with its back-off (1 s
 doubling to 10 s, randomised), and says "Even geduld…" meanwhile.
+
+Cheaper still is not to take the connection yet: while the loop runs late, the server accepts
+new TCP connections only between short pauses (`pace_accept`), so the phones wait in the
+kernel's accept queue, in the order they came, and are served as the process can take them.
+A refused handshake costs the process its HTTP parsing and the phone a retry after its
+back-off; waiting in the queue costs neither (10,000 phones back after a blip: 77,000 attempts
+with refusals alone). A phone whose connection is not accepted in time gives up after its
+own connect timeout (20 s) and tries again; one that does not fit the queue is retried by its
+TCP stack. A pause is at most PACE_LONGEST, so the health check and the projector are never
+kept out for long.
 """
 
 from __future__ import annotations
@@ -57,6 +67,10 @@ MAX_DELAY = 30.0
 # A phone coming back is turned away at the handshake only when the loop runs this many times
 # later than a new phone is.
 RETURNING_FACTOR = 2.5
+# While the loop is late, the next connection is accepted after pauses of PACE_STEP seconds,
+# PACE_LONGEST at most.
+PACE_STEP = 0.02
+PACE_LONGEST = 1.0
 
 
 class Busy(AccessRefused):
@@ -78,18 +92,36 @@ class Admission:
         *,
         lag: Callable[[], float] = lambda: 0.0,
         max_lag: float = 0.0,
+        sleep: Callable[[float], object] = lambda _seconds: None,
     ) -> None:
         """`capacity`: handshakes waiting to join beyond which phones are refused (0: never);
         `waiting`: how many wait now, the one asking included; `rng`: uniform in [0, 1);
         `lag`: how late the event loop runs now, in seconds; `max_lag`: beyond it new phones'
-        handshakes are refused (0: never)."""
+        handshakes are refused and connections accepted slowly (0: never); `sleep`: the
+        loop's own sleep."""
         self.capacity = capacity
         self.waiting = waiting
         self.rng = rng
         self.lag = lag
         self.max_lag = max_lag
+        self.sleep = sleep
         self.refused = 0  # phones refused so far, for /metrics and the logs
         self.shed = 0  # handshakes turned away while the loop ran late
+        self.paused = 0.0  # seconds the accepting of connections waited for the loop
+
+    def pace_accept(self) -> None:
+        """Called before each accept(): wait, a little at a time, while the loop runs late."""
+        if self.max_lag <= 0:
+            return
+        # A green accept() that finds connections queued returns without yielding: without
+        # this turn, the whole queue would be taken in one go, before any timer (the lag
+        # among them) could run.
+        self.sleep(0)
+        waited = 0.0
+        while waited < PACE_LONGEST and self.lag() > self.max_lag:
+            self.sleep(PACE_STEP)
+            waited += PACE_STEP
+        self.paused += waited
 
     def admit_handshake(self, query_string: str) -> bool:
         """Whether to take an Engine.IO handshake now (see the module docstring)."""
@@ -108,16 +140,14 @@ class Admission:
         self.shed += 1
         return False
 
-    def admit_phone(self, is_known: Callable[[], bool]) -> None:
-        """Let a phone join, or raise Busy. `is_known` (whether the phone is a participant of
-        the event already: one indexed read) is asked only past the new phones' share, so a
-        quiet hall pays nothing for it."""
+    def admit_phone(self, *, known: bool) -> None:
+        """Let a phone join, or raise Busy; `known`: whether it is a participant of the event
+        already (it comes back)."""
         if self.capacity <= 0:
             return
         waiting = self.waiting()
         if waiting <= self.capacity * NEW_SHARE:
             return
-        known = is_known()
         if known and waiting <= self.capacity:
             return
         self.refused += 1

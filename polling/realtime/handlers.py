@@ -180,8 +180,13 @@ def _authenticate(auth: Any) -> Identity:
             )
         if _flood().penalised(token) or not _limits().connects_per_participant.allow(token):
             raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
-        _admission().admit_phone(lambda: _is_participant(event.id, token))
-        participant_id = _writer().join(event.id, token)
+        # A phone coming back (every phone, after a blip) is found by one read here; only a
+        # new one waits for the vote writer to add it.
+        with db.session() as db_session:
+            participant_id = voting.participant_of(db_session.connection(), event.id, token)
+        _admission().admit_phone(known=participant_id is not None)
+        if participant_id is None:
+            participant_id = _writer().join(event.id, token)
         return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
@@ -189,11 +194,6 @@ def _authenticate(auth: Any) -> Identity:
             raise AccessRefused("too_many_attempts", "Too many wrong keys; try later.")
         raise AccessRefused("bad_key", "This key does not give access to this event.")
     return Identity(event.id, event.code, role, can_control=key_role == MODERATOR)
-
-
-def _is_participant(event_id: int, token: str) -> bool:
-    with db.session() as db_session:
-        return voting.participant_of(db_session, event_id, token) is not None
 
 
 def _identity() -> Identity | None:
