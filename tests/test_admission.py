@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import time
 
 import pytest
@@ -23,6 +24,7 @@ from polling.realtime.admission import (
     Busy,
 )
 from polling.realtime.lag import WINDOW, LoopLag
+from polling.shedding import SheddingListener
 from tests.server_process import ServerProcess
 from tests.support import WAIT, Client, handshake
 
@@ -180,6 +182,24 @@ def test_a_server_whose_loop_runs_late_turns_phones_away_but_not_screens(tmp_pat
         assert requests.get(f"{server.base_url}/healthz", timeout=WAIT).status_code == 200
     finally:
         server.stop()
+
+
+def test_the_server_asks_admission_control_before_each_accept():
+    """The listening socket of `polling serve` paces its accepts (a loop that takes a queue
+    of connections in one go never measures how late it runs)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    asked: list[int] = []
+    paced = SheddingListener(listener, pace=lambda: asked.append(len(asked)))
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+    try:
+        for expected in range(1, 4):
+            connection, _address = paced.accept()
+            connection.close()
+            assert len(asked) == expected  # asked before this connection was taken
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()
 
 
 # ---------- through a real server ----------
