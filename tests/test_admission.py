@@ -124,7 +124,6 @@ def test_an_accept_on_time_only_lets_the_loop_take_one_turn():
     rule, sleeps = pacing([0.05])
     rule.pace_accept()
     assert sleeps == [0]  # otherwise a queue of connections is taken in one go
-    assert rule.paused == 0
 
 
 def test_while_the_loop_runs_late_connections_wait_in_the_queue_but_not_for_long():
@@ -135,7 +134,6 @@ def test_while_the_loop_runs_late_connections_wait_in_the_queue_but_not_for_long
     catching_up, sleeps = pacing([0.5, 0.3, 0.08])
     catching_up.pace_accept()
     assert sleeps == [0, PACE_STEP, PACE_STEP]  # taken as soon as the loop is on time
-    assert catching_up.paused == pytest.approx(2 * PACE_STEP)
 
 
 def test_accepting_is_not_paced_when_the_lag_rule_is_off():

@@ -107,7 +107,6 @@ class Admission:
         self.sleep = sleep
         self.refused = 0  # phones refused so far, for /metrics and the logs
         self.shed = 0  # handshakes turned away while the loop ran late
-        self.paused = 0.0  # seconds the accepting of connections waited for the loop
 
     def pace_accept(self) -> None:
         """Called before each accept(): wait, a little at a time, while the loop runs late."""
@@ -121,7 +120,6 @@ class Admission:
         while waited < PACE_LONGEST and self.lag() > self.max_lag:
             self.sleep(PACE_STEP)
             waited += PACE_STEP
-        self.paused += waited
 
     def admit_handshake(self, query_string: str) -> bool:
         """Whether to take an Engine.IO handshake now (see the module docstring)."""
