@@ -201,9 +201,10 @@ def test_votes_leave_almost_no_cyclic_garbage(clients):
         garbage = gc.collect()
     finally:
         gc.enable()
-    # Werkzeug's URL matcher leaves one small cycle (8 objects) per event; a failed match
-    # (about 60 per event) must not come back.
-    assert garbage <= 50 * 10, f"{garbage} objects in reference cycles after 50 votes"
+    # Werkzeug's URL matcher leaves one small cycle (8 objects) per event: 400 here. A failed
+    # match (about 60 per event, 3,400) must not come back. The margin is for what the rest of
+    # a full test run frees in the same collection (505 once, on a fresh clone).
+    assert garbage <= 50 * 20, f"{garbage} objects in reference cycles after 50 votes"
 
 
 def test_closed_round_turnout_ignores_later_phones_and_equals_the_report(app, clients):
