@@ -145,9 +145,7 @@ class Phone:
             except Refused:
                 if attempt == JOIN_ATTEMPTS - 1:
                     raise
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(2):
-                        await self.sio.eio.disconnect(abort=True)
+                await self.drop_transport(2)
                 await asyncio.sleep(browser_backoff(attempt, self.rng))
 
     async def vote(self, round_id: int) -> bool:
@@ -204,9 +202,7 @@ class Phone:
                 except Exception as error:
                     name = "busy_retry" if self.retry_after else type(error).__name__
                     self.failures[name] = self.failures.get(name, 0) + 1
-                    with contextlib.suppress(Exception):
-                        async with asyncio.timeout(2):
-                            await self.sio.eio.disconnect(abort=True)
+                    await self.drop_transport(2)
         finally:
             self.reconnecting = None
 
@@ -221,9 +217,13 @@ class Phone:
         if eio.current_transport == "websocket" and ws is not None:
             ws._writer.transport.abort()
             return
-        with contextlib.suppress(Exception):  # still on long-polling: close it, briefly
-            async with asyncio.timeout(1):
-                await eio.disconnect(abort=True)
+        await self.drop_transport(1)  # still on long-polling: close it, briefly
+
+    async def drop_transport(self, seconds: float) -> None:
+        """Abort what is left of a failed or lost connection, waiting at most `seconds`."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(seconds):
+                await self.sio.eio.disconnect(abort=True)
 
     async def close(self) -> None:
         self.closing = True
