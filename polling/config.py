@@ -52,12 +52,12 @@ DEFAULTS: dict[str, Any] = {
     "QUESTION_INTERVAL": 1.0,
     # eventlet's WSGI server accepts only 1,024 connections unless told otherwise.
     "MAX_CONNECTIONS": 20000,
-    # Handshakes waiting to join beyond which phones are told to come back later (see
+    # Handshakes waiting to join beyond which new phones are told to come back later (see
     # polling/realtime/admission.py); 0 turns admission control off.
-    "ADMISSION_CAPACITY": 1000,
+    "ADMISSION_CAPACITY": 750,
     # Seconds the event loop may run late before new connections are taken more slowly and new
-    # phones' handshakes are turned away (see polling/realtime/admission.py); phones coming
-    # back get 2.5 times as much; 0: never.
+    # phones' handshakes are turned away (see polling/realtime/admission.py; phones coming
+    # back never are); 0: never.
     "ADMISSION_LAG": 0.1,
     # A redis:// URL lets several server processes share rooms (Flask-SocketIO message queue).
     "MESSAGE_QUEUE": None,

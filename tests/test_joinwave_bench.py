@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_phones_refused_in_a_join_wave_come_back_and_the_voters_votes_are_all_stored():
-    # Admission control at 2: a new phone gets in only while it is the one handshake waiting,
+    # Admission control at 1: a new phone gets in only while it is the one handshake waiting,
     # so sixty phones arriving within 0.3 s are mostly told "busy_retry" at first.
-    env = {**os.environ, "POLLING_ADMISSION_CAPACITY": "2"}
+    env = {**os.environ, "POLLING_ADMISSION_CAPACITY": "1"}
     command = [
         *(sys.executable, "-m", "benchmarks.joinwave", "--voters", "30", "--joiners", "60"),
         *("--window", "0.3", "--baseline", "2", "--vote-every", "0.5", "--join-grace", "30"),

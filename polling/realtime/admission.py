@@ -10,15 +10,17 @@ Engine.IO sessions that shook hands but have not joined the namespace yet (the f
 state.
 
 - The projector and the moderator always get in (the caller does not ask for them).
-- A phone that is already a participant of the event (it reconnects) gets in up to the full
-  capacity; a new phone only while fewer than NEW_SHARE of it are taken, so when the hall comes
-  back after a blip, the phones that were voting are not pushed out by latecomers.
-- The delays are random, spread over the time the process needs for the handshakes already
-  waiting, so the refused phones come back spread over that window, not together. A
-  reconnecting phone's window is half a new phone's.
+- A phone that is already a participant of the event (it comes back, as every phone does
+  after a blip or a restart) always gets in: by the time it asks, its handshake and WebSocket
+  are paid for, so a refusal would only make it pay them again later. Refusing the phones
+  coming back multiplied the work of a storm: a 10,000-phone blip took 111,000 attempts and
+  174 s with them refused, 18,000 and 48 s without (docs/performance.md). Only new phones are
+  refused, which is what protects those voting from a join wave.
+- The delays are random, spread over twice the time the process needs for the handshakes
+  already waiting, so the refused phones come back spread over that window, not together.
 
-The capacity (POLLING_ADMISSION_CAPACITY, 1,000) is about five seconds of joins, well within
-the 20 s a browser waits for a connect, and below the flood guard's cap on waiting handshakes.
+The capacity (POLLING_ADMISSION_CAPACITY, 750) is a few seconds of joins, well within the
+20 s a browser waits for a connect, and below the flood guard's cap on waiting handshakes.
 
 The page waits the delay plus its own jitter and connects again (static/js/common.js); a
 refused connect is not retried by socket.io-client by itself.
@@ -29,9 +31,9 @@ WebSocket have been paid for, and the phones already voting wait behind them (10
 in a minute, measured: the acks went to 30 s and the wave collapsed under retries). So the
 Engine.IO handshake itself, the first and cheapest step, is refused (HTTP 401, nothing
 written, nothing built) while the event loop runs late (polling.realtime.lag): beyond
-POLLING_ADMISSION_LAG (0.1 s) for a new phone, beyond RETURNING_FACTOR times that for a phone
-coming back (its page says so in the handshake's query, `back=1`), never for the projector and
-the moderator (`role=` in the query: a page that lies gets in, it does not get a key). The
+POLLING_ADMISSION_LAG (0.1 s) for a new phone; never for a phone coming back (its page says so
+in the handshake's query, `back=1`, for the reason above) nor for the projector and the
+moderator (`role=` in the query: a page that lies gets in, it does not get a key). The
 page's socket.io-client retries a refused handshake by itself, with its back-off (1 s
 doubling to 10 s, randomised), and says "Even geduld…" meanwhile.
 
@@ -55,18 +57,12 @@ from urllib.parse import parse_qs
 from polling.domain.errors import AccessRefused
 from polling.domain.roles import MODERATOR, PRESENTER
 
-# A new phone gets in while fewer than this share of the capacity is waiting; the rest is
-# kept for phones coming back.
-NEW_SHARE = 0.75
 # Joins one process serves a second, roughly: a join costs about 5 ms of server CPU
 # (docs/performance.md). The delays spread the refused phones over the time the process needs
 # for those already waiting.
 JOINS_PER_SECOND = 200
 MIN_DELAY = 1.0
 MAX_DELAY = 30.0
-# A phone coming back is turned away at the handshake only when the loop runs this many times
-# later than a new phone is.
-RETURNING_FACTOR = 2.5
 # While the loop is late, the next connection is accepted after pauses of PACE_STEP seconds,
 # PACE_LONGEST at most.
 PACE_STEP = 0.02
@@ -94,7 +90,7 @@ class Admission:
         max_lag: float = 0.0,
         sleep: Callable[[float], object] = lambda _seconds: None,
     ) -> None:
-        """`capacity`: handshakes waiting to join beyond which phones are refused (0: never);
+        """`capacity`: handshakes waiting to join beyond which new phones are refused (0: never);
         `waiting`: how many wait now, the one asking included; `rng`: uniform in [0, 1);
         `lag`: how late the event loop runs now, in seconds; `max_lag`: beyond it new phones'
         handshakes are refused and connections accepted slowly (0: never); `sleep`: the
@@ -130,10 +126,9 @@ class Admission:
             query = parse_qs(query_string, max_num_fields=20)
         except ValueError:  # more fields than any page sends: a phone like any other
             query = {}
-        if {PRESENTER, MODERATOR} & set(query.get("role", ())):
+        if {PRESENTER, MODERATOR} & set(query.get("role", ())) or "1" in query.get("back", ()):
             return True
-        returning = "1" in query.get("back", ())
-        if lag <= self.max_lag * (RETURNING_FACTOR if returning else 1):
+        if lag <= self.max_lag:
             return True
         self.shed += 1
         return False
@@ -141,19 +136,17 @@ class Admission:
     def admit_phone(self, *, known: bool) -> None:
         """Let a phone join, or raise Busy; `known`: whether it is a participant of the event
         already (it comes back)."""
-        if self.capacity <= 0:
+        if self.capacity <= 0 or known:
             return
         waiting = self.waiting()
-        if waiting <= self.capacity * NEW_SHARE:
-            return
-        if known and waiting <= self.capacity:
+        if waiting <= self.capacity:
             return
         self.refused += 1
-        raise Busy(self.retry_after(waiting, known=known))
+        raise Busy(self.retry_after(waiting))
 
-    def retry_after(self, waiting: int, *, known: bool) -> float:
+    def retry_after(self, waiting: int) -> float:
         """A random delay in seconds, one decimal, uniform over [MIN_DELAY, MIN_DELAY + w]:
-        w is the time the process needs for the handshakes waiting now (waiting /
-        JOINS_PER_SECOND, at least 1 s), doubled for a new phone; at most MAX_DELAY."""
-        window = max(1.0, waiting / JOINS_PER_SECOND) * (1 if known else 2)
+        w is twice the time the process needs for the handshakes waiting now (waiting /
+        JOINS_PER_SECOND, at least 1 s); at most MAX_DELAY."""
+        window = 2 * max(1.0, waiting / JOINS_PER_SECOND)
         return round(min(MAX_DELAY, MIN_DELAY + window * self.rng()), 1)
