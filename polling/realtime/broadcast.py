@@ -56,7 +56,7 @@ class TallyPublisher:
         self.metrics = app.extensions["polling_metrics"]
 
     def joined(self, event_id: int) -> None:
-        """Note that a phone joined (or came back); publish the count now or at the next tick."""
+        """Note that a new phone joined; publish the count now or at the next tick."""
         self._note(event_id, joined=True)
 
     def vote_committed(self, event_id: int) -> None:

@@ -67,8 +67,6 @@ def on_connect(auth: Any = None) -> None:
     emit("state", _personal_state(identity))
     # After a restart the first connection starts the countdown again (see countdown.py).
     current_app.extensions["polling_countdown"].ensure_running()
-    if identity.participant_id is not None:
-        _tallies().joined(identity.event_id)
 
 
 @socketio.on("disconnect")
@@ -187,6 +185,9 @@ def _authenticate(auth: Any) -> Identity:
         _admission().admit_phone(known=participant_id is not None)
         if participant_id is None:
             participant_id = _writer().join(event.id, token)
+            # The screens' count of joined phones changed; a phone coming back changes
+            # nothing, and a hall of them coming back would make the publisher count for each.
+            _tallies().joined(event.id)
         return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
     key_role = events.role_for_key(event, auth.get("key"))
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
