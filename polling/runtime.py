@@ -146,7 +146,9 @@ def serve(app: Any, listener: Any) -> None:
         # process has file descriptors for, and room made by closing one without a request.
         pool = shedding.shedding_pool(shedding.raise_file_limit(app.config["MAX_CONNECTIONS"]))
         eventlet.wsgi.server(
-            shedding.SheddingListener(listener, app.extensions["polling_admission"].pace_accept),
+            shedding.SheddingListener(
+                listener, app.extensions["polling_admission"].pace_accept, room=pool.free
+            ),
             pool.guard(app),
             custom_pool=pool,
             # A request line or headers that never complete do not hold a connection.

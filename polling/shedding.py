@@ -9,6 +9,10 @@ or the process's descriptors (`accept()` failed with EMFILE and the server exite
   and when it is full it closes the oldest connection that has no request in progress (a
   half-sent request, an idle keep-alive), so a new request (the health check, a phone) gets in;
 - EMFILE or ENFILE in `accept()` sheds the newest connection and serves on.
+- while admission control holds new connections back (the event loop runs late), the health
+  check and the screens pass the phones: what the kernel has queued is taken and held in the
+  order it came, and a request for /healthz or a screen's handshake is served first. Behind
+  a hall reconnecting, a health check used to wait in the accept queue for 5 s and more.
 
 eventlet only (the default); see docs/security.md for gevent.
 """
@@ -20,9 +24,11 @@ import errno
 import gc
 import logging
 import os
+import re
 import resource
+import socket
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -61,19 +67,46 @@ def raise_file_limit(max_connections: int) -> int:
     return max_connections
 
 
-class SheddingListener:
-    """The listening socket, whose accept() survives running out of descriptors."""
+# While connections are held back (admission control's pause), these go first: the health
+# check (a monitor that times out restarts a busy server) and the projector and moderator
+# screens. Read from the request line, which a client sends as soon as it is connected.
+PRIORITY_REQUEST = re.compile(rb"^GET /healthz[ ?]|^GET [^ ]*[?&]role=(presenter|moderator)[& ]")
+# How much of a held connection's request is looked at, and how many are held at most (the
+# rest stay in the kernel's accept queue): about as many as a hall has phones.
+PEEK_BYTES = 1024
+MAX_HELD = 10000
 
-    def __init__(self, listener: Any, pace: Callable[[], None] = lambda: None) -> None:
-        """`pace` is called before each accept (admission control's pause while the process
-        is busy, polling.realtime.admission)."""
+
+class SheddingListener:
+    """The listening socket, whose accept() survives running out of descriptors, and lets the
+    health check and the screens pass the phones while admission control holds them back."""
+
+    def __init__(
+        self,
+        listener: Any,
+        pace: Callable[[Callable[[], Any]], Any] = lambda _look: None,
+        room: Callable[[], int] = lambda: MAX_HELD,
+    ) -> None:
+        """`pace(look)` is called before each accept: admission control's pause while the
+        process is busy (polling.realtime.admission), during which it calls `look` between
+        its steps and returns what `look` found, a connection to take first, or None.
+        `room()`: how many more connections the process has descriptors for (the pool's)."""
         self.listener = listener
         self.pace = pace
+        self.room = room
+        self.held: deque[tuple[Any, Any]] = deque()
         self.reserve: int | None = os.open(os.devnull, os.O_RDONLY)
         self.last_warning = 0.0
 
     def accept(self) -> Any:
-        self.pace()
+        first = self.pace(self._look_for_priority)
+        if first is not None:
+            return first
+        while self.held:  # in the order they came
+            connection, address = self.held.popleft()
+            if not _given_up(connection):
+                return connection, address
+            connection.close()  # its phone stopped waiting: nothing to parse or answer
         while True:
             try:
                 return self.listener.accept()
@@ -81,6 +114,33 @@ class SheddingListener:
                 if error.errno not in OUT_OF_DESCRIPTORS:
                     raise
                 self._shed()
+
+    def _look_for_priority(self) -> Any:
+        """Take what the kernel has queued (without waiting), and return the first connection
+        whose request goes first (PRIORITY_REQUEST); the others are held, in order."""
+        while len(self.held) < min(MAX_HELD, self.room()):
+            try:
+                taken = self._accept_now()
+            except OSError:  # out of descriptors, or anything else: the kernel keeps them
+                return None
+            if taken is None:
+                return None
+            if _goes_first(taken[0]):
+                return taken
+            self.held.append(taken)
+        return None
+
+    def _accept_now(self) -> tuple[Any, Any] | None:
+        """accept() that returns None instead of waiting; a green socket, as accept() gives."""
+        import eventlet.greenio.base as green
+
+        taken = green.socket_accept(self.listener.fd)
+        if taken is None:
+            return None
+        client, address = taken
+        green.notify_opened(client.fileno())
+        green.set_nonblocking(client)
+        return type(self.listener)(client), address
 
     def _shed(self) -> None:
         """Give up the spare descriptor, accept and close one connection, take it back.
@@ -179,3 +239,25 @@ def shedding_pool(size: int) -> Any:
                     return
 
     return SheddingPool(size)
+
+
+def _goes_first(connection: Any) -> bool:
+    """Whether a connection's request line (if it has arrived) is one that goes first."""
+    try:
+        start = connection.fd.recv(PEEK_BYTES, socket.MSG_PEEK)
+    except OSError:  # nothing arrived yet (it waits like a phone), or it is gone
+        return False
+    return PRIORITY_REQUEST.match(start.split(b"\r\n", 1)[0]) is not None
+
+
+def _given_up(connection: Any) -> bool:
+    """Whether the client has closed a connection that is still to be served: a phone whose
+    connect timed out while it was held closes it and tries again."""
+    import eventlet.patcher
+
+    select = eventlet.patcher.original("select")  # eventlet's green select has no poll()
+    poller = select.poll()
+    # POLLRDHUP (Linux): the peer closed, although its request is still unread.
+    closed = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
+    poller.register(connection.fd, closed)
+    return any(events & ~select.POLLIN for _fd, events in poller.poll(0))

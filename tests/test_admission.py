@@ -6,6 +6,7 @@ import json
 import random
 import socket
 import time
+import warnings
 
 import pytest
 import requests
@@ -134,6 +135,15 @@ def test_while_the_loop_runs_late_connections_wait_in_the_queue_but_not_for_long
     assert sleeps == [0, PACE_STEP, PACE_STEP]  # taken as soon as the loop is on time
 
 
+def test_while_the_loop_runs_late_a_connection_that_goes_first_is_taken_at_once():
+    rule, sleeps = pacing([0.5])
+    found = iter([None, None, "the health check"])
+    assert rule.pace_accept(lambda: next(found)) == "the health check"
+    assert sleeps == [0, PACE_STEP, PACE_STEP]  # looked between the steps
+    on_time, _ = pacing([0.05])
+    assert on_time.pace_accept(lambda: "never asked") is None
+
+
 def test_accepting_is_not_paced_when_the_lag_rule_is_off():
     rule, sleeps = pacing([60.0], max_lag=0)  # POLLING_ADMISSION_LAG=0
     rule.pace_accept()
@@ -185,13 +195,92 @@ def test_the_server_asks_admission_control_before_each_accept():
     of connections in one go never measures how late it runs)."""
     listener = socket.create_server(("127.0.0.1", 0))
     asked: list[int] = []
-    paced = SheddingListener(listener, pace=lambda: asked.append(len(asked)))
+    paced = SheddingListener(listener, pace=lambda _look: asked.append(len(asked)))
     clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
     try:
         for expected in range(1, 4):
             connection, _address = paced.accept()
             connection.close()
             assert len(asked) == expected  # asked before this connection was taken
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()
+
+
+def green_listener():
+    """A listening socket as `polling serve` has it: eventlet's."""
+    with warnings.catch_warnings():  # the server's own import says the same (runtime.py)
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import eventlet
+
+    return eventlet.listen(("127.0.0.1", 0))
+
+
+def test_while_phones_are_held_back_the_health_check_and_the_screens_go_first():
+    """Admission control's pause holds phones in the order they came; a request for /healthz
+    (a monitor would restart a busy server) and a screen's handshake pass them."""
+    listener = green_listener()
+
+    def always_late(look):  # the pause, with the loop late all along: it only looks
+        return look()
+
+    paced = SheddingListener(listener, pace=always_late)
+    lines = [
+        "GET /socket.io/?role=audience&EIO=4&transport=websocket HTTP/1.1",
+        "GET /healthz HTTP/1.1",
+        "GET /123456 HTTP/1.1",  # a vote page
+        "GET /socket.io/?role=presenter&EIO=4&transport=websocket HTTP/1.1",
+        "GET /socket.io/?role=moderator&back=1&EIO=4&transport=polling HTTP/1.1",
+        "GET /socket.io/?role=audience&x=role=presenter HTTP/1.1",  # not a role
+    ]
+    clients = []
+    for line in lines:
+        client = socket.create_connection(listener.getsockname())
+        client.sendall(f"{line}\r\nHost: hall\r\n\r\n".encode())
+        clients.append(client)
+    try:
+        order = []
+        for _ in lines:
+            connection, _address = paced.accept()
+            order.append(lines.index(connection.recv(4096).decode().split("\r\n")[0]))
+            connection.close()
+        assert order == [1, 3, 4, 0, 2, 5]
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()
+
+
+def test_a_held_connection_whose_phone_gave_up_is_not_served():
+    """A phone whose connect timed out while it was held has closed its connection: the
+    server skips it instead of parsing and answering a request nobody waits for."""
+    listener = green_listener()
+    paced = SheddingListener(listener, pace=lambda look: look())  # late: all are held
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(2)]
+    for number, client in enumerate(clients):
+        client.sendall(f"GET /socket.io/?phone={number} HTTP/1.1\r\nHost: hall\r\n\r\n".encode())
+    clients[0].close()
+    try:
+        connection, _address = paced.accept()
+        assert connection.recv(4096).startswith(b"GET /socket.io/?phone=1 ")
+        connection.close()
+        assert not paced.held
+    finally:
+        clients[1].close()
+        listener.close()
+
+
+def test_no_more_connections_are_held_than_the_process_has_descriptors_for():
+    listener = green_listener()
+    paced = SheddingListener(listener, pace=lambda look: look(), room=lambda: 2)
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(5)]
+    for client in clients:
+        client.sendall(b"GET /123456 HTTP/1.1\r\nHost: hall\r\n\r\n")
+    try:
+        for _ in clients:
+            paced.accept()[0].close()
+            assert len(paced.held) <= 2  # the rest wait in the kernel's queue
     finally:
         for client in clients:
             client.close()

@@ -14,8 +14,8 @@ state.
   after a blip or a restart) always gets in: by the time it asks, its handshake and WebSocket
   are paid for, so a refusal would only make it pay them again later. Refusing the phones
   coming back multiplied the work of a storm: a 10,000-phone blip took 111,000 attempts and
-  174 s with them refused, 18,000 and 48 s without (docs/performance.md). Only new phones are
-  refused, which is what protects those voting from a join wave.
+  174 s with them refused, 18,000-19,000 and 33-48 s without (docs/performance.md). Only new
+  phones are refused, which is what protects those voting from a join wave.
 - The delays are random, spread over twice the time the process needs for the handshakes
   already waiting, so the refused phones come back spread over that window, not together.
 
@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qs
 
 from polling.domain.errors import AccessRefused
@@ -67,6 +68,8 @@ MAX_DELAY = 30.0
 # PACE_LONGEST at most.
 PACE_STEP = 0.02
 PACE_LONGEST = 1.0
+
+T = TypeVar("T")
 
 
 class Busy(AccessRefused):
@@ -104,18 +107,25 @@ class Admission:
         self.refused = 0  # phones refused so far, for /metrics and the logs
         self.shed = 0  # handshakes turned away while the loop ran late
 
-    def pace_accept(self) -> None:
-        """Called before each accept(): wait, a little at a time, while the loop runs late."""
+    def pace_accept(self, look: Callable[[], T | None] = lambda: None) -> T | None:
+        """Called before each accept(): wait, a little at a time, while the loop runs late.
+
+        Between the steps, `look()` may find a connection that should not wait (the health
+        check, a screen: polling.shedding); it is returned at once. None: accept as usual."""
         if self.max_lag <= 0:
-            return
+            return None
         # A green accept() that finds connections queued returns without yielding: without
         # this turn, the whole queue would be taken in one go, before any timer (the lag
         # among them) could run.
         self.sleep(0)
         waited = 0.0
         while waited < PACE_LONGEST and self.lag() > self.max_lag:
+            found = look()
+            if found is not None:
+                return found
             self.sleep(PACE_STEP)
             waited += PACE_STEP
+        return None
 
     def admit_handshake(self, query_string: str) -> bool:
         """Whether to take an Engine.IO handshake now (see the module docstring)."""
