@@ -131,13 +131,24 @@ class SheddingListener:
         return None
 
     def _accept_now(self) -> tuple[Any, Any] | None:
-        """accept() that returns None instead of waiting; a green socket, as accept() gives."""
+        """accept() that returns None instead of waiting; a green socket, as accept() gives
+        (a plain one from a plain listening socket)."""
+        raw = getattr(self.listener, "fd", None)
+        if raw is None:  # not eventlet's
+            self.listener.setblocking(False)
+            try:
+                taken: tuple[Any, Any] = self.listener.accept()
+            except BlockingIOError:
+                return None
+            finally:
+                self.listener.setblocking(True)
+            return taken
         import eventlet.greenio.base as green
 
-        taken = green.socket_accept(self.listener.fd)
-        if taken is None:
+        found = green.socket_accept(raw)
+        if found is None:
             return None
-        client, address = taken
+        client, address = found
         green.notify_opened(client.fileno())
         green.set_nonblocking(client)
         return type(self.listener)(client), address
@@ -244,7 +255,7 @@ def shedding_pool(size: int) -> Any:
 def _goes_first(connection: Any) -> bool:
     """Whether a connection's request line (if it has arrived) is one that goes first."""
     try:
-        start = connection.fd.recv(PEEK_BYTES, socket.MSG_PEEK)
+        start = _raw(connection).recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except OSError:  # nothing arrived yet (it waits like a phone), or it is gone
         return False
     return PRIORITY_REQUEST.match(start.split(b"\r\n", 1)[0]) is not None
@@ -253,11 +264,19 @@ def _goes_first(connection: Any) -> bool:
 def _given_up(connection: Any) -> bool:
     """Whether the client has closed a connection that is still to be served: a phone whose
     connect timed out while it was held closes it and tries again."""
-    import eventlet.patcher
+    import select
 
-    select = eventlet.patcher.original("select")  # eventlet's green select has no poll()
+    if not hasattr(select, "poll"):  # eventlet's green select has none
+        import eventlet.patcher
+
+        select = eventlet.patcher.original("select")
     poller = select.poll()
     # POLLRDHUP (Linux): the peer closed, although its request is still unread.
     closed = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
-    poller.register(connection.fd, closed)
+    poller.register(_raw(connection), closed)
     return any(events & ~select.POLLIN for _fd, events in poller.poll(0))
+
+
+def _raw(connection: Any) -> Any:
+    """The operating system's socket under a green one (or the socket itself)."""
+    return getattr(connection, "fd", connection)

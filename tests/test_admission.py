@@ -6,7 +6,6 @@ import json
 import random
 import socket
 import time
-import warnings
 
 import pytest
 import requests
@@ -208,19 +207,10 @@ def test_the_server_asks_admission_control_before_each_accept():
         listener.close()
 
 
-def green_listener():
-    """A listening socket as `polling serve` has it: eventlet's."""
-    with warnings.catch_warnings():  # the server's own import says the same (runtime.py)
-        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-        import eventlet
-
-    return eventlet.listen(("127.0.0.1", 0))
-
-
 def test_while_phones_are_held_back_the_health_check_and_the_screens_go_first():
     """Admission control's pause holds phones in the order they came; a request for /healthz
     (a monitor would restart a busy server) and a screen's handshake pass them."""
-    listener = green_listener()
+    listener = socket.create_server(("127.0.0.1", 0))
 
     def always_late(look):  # the pause, with the loop late all along: it only looks
         return look()
@@ -255,7 +245,7 @@ def test_while_phones_are_held_back_the_health_check_and_the_screens_go_first():
 def test_a_held_connection_whose_phone_gave_up_is_not_served():
     """A phone whose connect timed out while it was held has closed its connection: the
     server skips it instead of parsing and answering a request nobody waits for."""
-    listener = green_listener()
+    listener = socket.create_server(("127.0.0.1", 0))
     paced = SheddingListener(listener, pace=lambda look: look())  # late: all are held
     clients = [socket.create_connection(listener.getsockname()) for _ in range(2)]
     for number, client in enumerate(clients):
@@ -272,7 +262,7 @@ def test_a_held_connection_whose_phone_gave_up_is_not_served():
 
 
 def test_no_more_connections_are_held_than_the_process_has_descriptors_for():
-    listener = green_listener()
+    listener = socket.create_server(("127.0.0.1", 0))
     paced = SheddingListener(listener, pace=lambda look: look(), room=lambda: 2)
     clients = [socket.create_connection(listener.getsockname()) for _ in range(5)]
     for client in clients:
