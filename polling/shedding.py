@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import logging
 import os
@@ -31,6 +32,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
+
+from polling.domain.roles import SCREENS
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,8 @@ def raise_file_limit(max_connections: int) -> int:
 # While connections are held back (admission control's pause), these go first: the health
 # check (a monitor that times out restarts a busy server) and the projector and moderator
 # screens. Read from the request line, which a client sends as soon as it is connected.
-PRIORITY_REQUEST = re.compile(rb"^GET /healthz[ ?]|^GET [^ ]*[?&]role=(presenter|moderator)[& ]")
+_SCREEN_ROLES = "|".join(re.escape(role) for role in SCREENS).encode()
+PRIORITY_REQUEST = re.compile(rb"^GET /healthz[ ?]|^GET [^ ]*[?&]role=(%b)[& ]" % _SCREEN_ROLES)
 # How much of a held connection's request is looked at, and how many are held at most (the
 # rest stay in the kernel's accept queue): about as many as a hall has phones.
 PEEK_BYTES = 1024
@@ -264,12 +268,7 @@ def _goes_first(connection: Any) -> bool:
 def _given_up(connection: Any) -> bool:
     """Whether the client has closed a connection that is still to be served: a phone whose
     connect timed out while it was held closes it and tries again."""
-    import select
-
-    if not hasattr(select, "poll"):  # eventlet's green select has none
-        import eventlet.patcher
-
-        select = eventlet.patcher.original("select")
+    select = _select_with_poll()
     poller = select.poll()
     # POLLRDHUP (Linux): the peer closed, although its request is still unread.
     closed = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
@@ -280,3 +279,15 @@ def _given_up(connection: Any) -> bool:
 def _raw(connection: Any) -> Any:
     """The operating system's socket under a green one (or the socket itself)."""
     return getattr(connection, "fd", connection)
+
+
+@functools.cache
+def _select_with_poll() -> Any:
+    """The select module with poll(): eventlet's green one, once patched in, has none."""
+    import select
+
+    if hasattr(select, "poll"):
+        return select
+    import eventlet.patcher
+
+    return eventlet.patcher.original("select")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import socket
@@ -207,15 +208,32 @@ def test_the_server_asks_admission_control_before_each_accept():
         listener.close()
 
 
+def always_late(look):
+    """Admission control's pause with the loop late all along: it only looks."""
+    return look()
+
+
+@contextlib.contextmanager
+def queued(lines: list[str]):
+    """A listening socket with a connection queued (not yet accepted) per request line, each
+    request sent; yields the listener and the clients' sockets, and closes them all."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    clients = []
+    try:
+        for line in lines:
+            client = socket.create_connection(listener.getsockname())
+            client.sendall(f"{line}\r\nHost: hall\r\n\r\n".encode())
+            clients.append(client)
+        yield listener, clients
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()
+
+
 def test_while_phones_are_held_back_the_health_check_and_the_screens_go_first():
     """Admission control's pause holds phones in the order they came; a request for /healthz
     (a monitor would restart a busy server) and a screen's handshake pass them."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def always_late(look):  # the pause, with the loop late all along: it only looks
-        return look()
-
-    paced = SheddingListener(listener, pace=always_late)
     lines = [
         "GET /socket.io/?role=audience&EIO=4&transport=websocket HTTP/1.1",
         "GET /healthz HTTP/1.1",
@@ -224,57 +242,34 @@ def test_while_phones_are_held_back_the_health_check_and_the_screens_go_first():
         "GET /socket.io/?role=moderator&back=1&EIO=4&transport=polling HTTP/1.1",
         "GET /socket.io/?role=audience&x=role=presenter HTTP/1.1",  # not a role
     ]
-    clients = []
-    for line in lines:
-        client = socket.create_connection(listener.getsockname())
-        client.sendall(f"{line}\r\nHost: hall\r\n\r\n".encode())
-        clients.append(client)
-    try:
+    with queued(lines) as (listener, _clients):
+        paced = SheddingListener(listener, pace=always_late)
         order = []
         for _ in lines:
             connection, _address = paced.accept()
             order.append(lines.index(connection.recv(4096).decode().split("\r\n")[0]))
             connection.close()
-        assert order == [1, 3, 4, 0, 2, 5]
-    finally:
-        for client in clients:
-            client.close()
-        listener.close()
+    assert order == [1, 3, 4, 0, 2, 5]
 
 
 def test_a_held_connection_whose_phone_gave_up_is_not_served():
     """A phone whose connect timed out while it was held has closed its connection: the
     server skips it instead of parsing and answering a request nobody waits for."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    paced = SheddingListener(listener, pace=lambda look: look())  # late: all are held
-    clients = [socket.create_connection(listener.getsockname()) for _ in range(2)]
-    for number, client in enumerate(clients):
-        client.sendall(f"GET /socket.io/?phone={number} HTTP/1.1\r\nHost: hall\r\n\r\n".encode())
-    clients[0].close()
-    try:
+    with queued([f"GET /socket.io/?phone={n} HTTP/1.1" for n in range(2)]) as (listener, clients):
+        paced = SheddingListener(listener, pace=always_late)  # all are held
+        clients[0].close()
         connection, _address = paced.accept()
         assert connection.recv(4096).startswith(b"GET /socket.io/?phone=1 ")
         connection.close()
         assert not paced.held
-    finally:
-        clients[1].close()
-        listener.close()
 
 
 def test_no_more_connections_are_held_than_the_process_has_descriptors_for():
-    listener = socket.create_server(("127.0.0.1", 0))
-    paced = SheddingListener(listener, pace=lambda look: look(), room=lambda: 2)
-    clients = [socket.create_connection(listener.getsockname()) for _ in range(5)]
-    for client in clients:
-        client.sendall(b"GET /123456 HTTP/1.1\r\nHost: hall\r\n\r\n")
-    try:
+    with queued(["GET /123456 HTTP/1.1"] * 5) as (listener, clients):
+        paced = SheddingListener(listener, pace=always_late, room=lambda: 2)
         for _ in clients:
             paced.accept()[0].close()
             assert len(paced.held) <= 2  # the rest wait in the kernel's queue
-    finally:
-        for client in clients:
-            client.close()
-        listener.close()
 
 
 # ---------- through a real server ----------
