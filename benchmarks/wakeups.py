@@ -20,6 +20,7 @@ process's CPU (user + system) per step; the last line on stdout is one JSON obje
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import resource
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 STEPS = 500
+KINDS = ("plain", "loop", "full", "normal")
 
 
 def cpu_seconds() -> float:
@@ -105,11 +107,18 @@ def one(kind: str) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--one"]:
-        print(json.dumps(one(argv[1])))
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.wakeups",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--one", choices=KINDS, help=argparse.SUPPRESS)  # a child's run
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(one(args.one)))
         return 0
     result: dict[str, float] = {}
-    for kind in ("plain", "loop", "full", "normal"):
+    for kind in KINDS:
         run = subprocess.run(
             [sys.executable, "-m", "benchmarks.wakeups", "--one", kind],
             capture_output=True,
