@@ -10,6 +10,7 @@ import os
 import queue
 import re
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -20,6 +21,7 @@ import socketio as socketio_client
 import websocket
 from flask import Flask
 from flask_socketio import SocketIOTestClient
+from socketio import base_client as socketio_base_client
 
 from polling import socketio
 from polling.config import BUNDLED_DECKS
@@ -188,7 +190,14 @@ class Client:
         return self.sio.call(event, data, timeout=WAIT)
 
     def close(self) -> None:
-        """Disconnect, or stop reconnecting: `disconnect()` leaves a reconnect loop running."""
+        """Disconnect, or stop reconnecting (`disconnect()` leaves a reconnect loop running).
+
+        `reconnection` is switched off first: python-socketio starts its reconnect loop from
+        its read thread a moment after the link drops, and a `shutdown()` in that moment finds
+        no loop to stop. The loop would then run through every later test, calling `random`,
+        which Hypothesis takes for a strategy that uses it (and fails the fuzz tests).
+        """
+        self.sio.reconnection = False
         self.sio.shutdown()
 
 
@@ -196,9 +205,20 @@ OPEN_CLIENTS: list[Client] = []
 
 
 def close_clients() -> None:
-    """Shut down every Client made so far."""
+    """Shut down every Client made so far, and wait until no python-socketio reconnect loop is
+    left: one can begin while its client's `close()` runs, and a test's own clients (not
+    Client) can be left reconnecting to the server the test stopped."""
     while OPEN_CLIENTS:
         OPEN_CLIENTS.pop().close()
+    deadline = time.monotonic() + WAIT
+    while loops := [t for t in threading.enumerate() if t.name.endswith("(_handle_reconnect)")]:
+        assert time.monotonic() < deadline, f"python-socketio clients still reconnecting: {loops}"
+        for leftover in list(socketio_base_client.reconnecting_clients):
+            if isinstance(leftover, socketio_client.Client):  # an asyncio one ends with its loop
+                leftover.reconnection = False
+                leftover.shutdown()
+        for loop in loops:
+            loop.join(0.1)
 
 
 def phone(server: ServerProcess) -> Client:
