@@ -20,6 +20,7 @@ const WORD_SCALE = 2.4;
 let screen; // the projector's reasons payload: undefined until asked, null without a round on screen
 let state = null;
 let asked = null; // the statement and round the payload was last asked for
+let drawn = null; // what the board was last built from: redrawn only when that changes
 
 const resync = syncReasons(socket, show);
 socket.on("reasons_screen", show);
@@ -50,9 +51,18 @@ function render() {
   // reasons view (or having no round to show the reasons of), the statement is back.
   if (on) app.dataset.view = screen.view;
   else if (VIEWS.includes(app.dataset.view)) app.dataset.view = "statements";
-  if (!on) return;
+  if (!on) {
+    drawn = null;
+    return;
+  }
+  // Most states change only the tally below: the board stays as it is, not rebuilt and fitted
+  // again (a hall's votes bring a few states a second).
+  const statement = statementText(state.statement, "statement", langs);
+  const key = JSON.stringify([screen, statement]);
+  if (key === drawn) return;
+  drawn = key;
   document.getElementById("reasons-screen-title").textContent = format(screen.view === "words" ? "ws_title" : "rs_title");
-  document.getElementById("reasons-statement").textContent = statementText(state.statement, "statement", langs);
+  document.getElementById("reasons-statement").textContent = statement;
   board.dataset.view = screen.view;
   board.replaceChildren(...(screen.view === "words" ? wordColumns() : reasonColumns()));
   fit();

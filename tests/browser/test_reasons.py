@@ -164,12 +164,12 @@ def test_reasons_from_the_phones_to_the_projector(browse: Browse, server: Server
     words = presenter.locator("#reason-board .cloud-word")
     expect(words.first).to_be_visible()
     # "praktijk" is in both reasons of the oneens side, "geld" in one.
-    sizes = {
-        word: presenter.locator(".cloud-word", has_text=word).evaluate(
-            "(node) => parseFloat(getComputedStyle(node).fontSize)"
-        )
-        for word in ("praktijk", "geld")
-    }
+    # Read in one go, from the board as it is now: two lookups could each find a different
+    # drawing of it, the first one's words by then taken off the page.
+    sizes = presenter.locator("#reason-board").evaluate(
+        """(board) => Object.fromEntries([...board.querySelectorAll(".cloud-word")].map((node) =>
+            [node.firstChild.textContent, parseFloat(getComputedStyle(node).fontSize)]))"""
+    )
     assert sizes["praktijk"] > 1.5 * sizes["geld"], sizes
     expect(presenter.locator("#reasons-screen-title")).to_have_text("Meest gebruikte woorden")
     found["presenter, words"] = axe_check(presenter, "presenter, words")
