@@ -17,10 +17,10 @@ from tests.support import Clients, control, last_state
 
 # The vote page: the event's id by its code, its Q&A mode. The connect: the id again, whether
 # the phone is a participant already (one coming back is not written; a new one is, by the
-# vote writer on its own connection), what moves (one query), the phone's own vote and reason.
-# With the tests' tally interval of 0, the projector's tally follows at once (two more; a
-# server coalesces them over the hall).
-JOIN_QUERIES = 7 + 2
+# vote writer on its own connection), what moves (one query), the phone's own vote and its
+# reason (one query). With the tests' tally interval of 0, the projector's tally follows at
+# once (two more; a server coalesces them over the hall).
+JOIN_QUERIES = 6 + 2
 
 
 def test_a_phone_joining_reads_only_what_moves(clients):

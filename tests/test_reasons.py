@@ -281,6 +281,10 @@ def test_the_whole_round_of_reasons_on_postgres_too(tmp_path, postgres_url):
     ]
     moderate(moderator, first["id"], "hide")
     assert give(mover, round_two, "Derde versie")["reason"]["state"] == "hidden"
+    # A phone's state has its own vote and reason, read together in one query.
+    you = current_state(mover)["you"]
+    assert (you["choice"], you["reason"]["text"]) == ("disagree", "Derde versie")
+    assert current_state(reader)["you"] == {"choice": "agree", "reason": None}
     db.engine.dispose()
 
 

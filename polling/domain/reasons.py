@@ -196,26 +196,35 @@ def _own(
     }
 
 
-_OWN_REASON = select(Reason.id, Reason.text, Reason.state).where(
-    Reason.round_id == bindparam("round_id"), Reason.participant_id == bindparam("participant_id")
+# The phone's vote and its reason in a round, in one read: every phone of a hall asks it when
+# it comes back. Either may be missing, hence the join from a row of nothing.
+_OWN_VOTE = text(
+    """
+    SELECT (SELECT o.key FROM votes AS v JOIN options AS o ON o.id = v.option_id
+            WHERE v.round_id = :round_id AND v.participant_id = :participant_id) AS choice,
+           r.id AS reason_id, r.text AS reason_text, r.state AS reason_state
+    FROM (SELECT 1 AS here) AS one
+    LEFT JOIN reasons AS r ON r.round_id = :round_id AND r.participant_id = :participant_id
+    """
 )
 
 
-def own_reason(
-    session: Session, participant_id: int, round_id: int | None, choice: str | None
-) -> dict[str, Any] | None:
-    """This phone's reason in a round, for its state after a reconnect. `choice` is its vote
-    in the round, which the state has read already: the reason's side."""
+def own_vote(session: Session, participant_id: int, round_id: int | None) -> dict[str, Any]:
+    """This phone's vote in a round and its reason, for its state after a (re)connect:
+    {"choice": the option key or None, "reason": as the phone sees it, or None}."""
     if round_id is None:
-        return None
+        return {"choice": None, "reason": None}
     found = (
         session.connection()
-        .execute(_OWN_REASON, {"round_id": round_id, "participant_id": participant_id})
-        .first()
+        .execute(_OWN_VOTE, {"round_id": round_id, "participant_id": participant_id})
+        .one()
     )
-    if found is None:
-        return None
-    return _own(found.id, round_id, found.text, choice, found.state)
+    reason = None
+    if found.reason_id is not None:
+        reason = _own(
+            found.reason_id, round_id, found.reason_text, found.choice, found.reason_state
+        )
+    return {"choice": found.choice, "reason": reason}
 
 
 # ---------- upvotes (written in groups by the vote writer) ----------

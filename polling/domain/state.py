@@ -275,26 +275,6 @@ def current_tally(session: Session, event_id: int) -> tuple[Tally, TallySettings
     return tally, settings
 
 
-_OWN_CHOICE = (
-    select(Option.key)
-    .join(Vote, Vote.option_id == Option.id)
-    .where(
-        Vote.round_id == bindparam("round_id"), Vote.participant_id == bindparam("participant_id")
-    )
-)
-
-
-def own_choice(session: Session, participant_id: int, round_id: int | None) -> str | None:
-    """The option key this participant chose in a round, if any."""
-    if round_id is None:
-        return None
-    return (
-        session.connection()
-        .execute(_OWN_CHOICE, {"round_id": round_id, "participant_id": participant_id})
-        .scalar()
-    )
-
-
 def _round_payload(now: Any) -> dict[str, Any]:
     """The round part of the state, from a row of _NOW."""
     return {

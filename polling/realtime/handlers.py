@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from polling import db, socketio
 from polling.domain import events, reasons, state, voting
+from polling.domain.content import Content
 from polling.domain.errors import AccessRefused, Refused
 from polling.domain.limits import Limits
 from polling.domain.models import Event
@@ -164,32 +165,44 @@ def _authenticate(auth: Any) -> Identity:
     code = auth.get("code")
     if role not in ROLES or not isinstance(code, str):
         raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
+    # One session for who is connecting (a session costs about as much as three of these
+    # reads); it is closed before a new phone waits for the vote writer.
     with db.session() as db_session:
         event = events.find_content(db_session, code)
-    if not may_look_up(event, key=auth.get("key")):
-        raise AccessRefused("rate_limited", "Too many unknown codes tried; wait a moment.")
-    if event is None:
-        raise AccessRefused("unknown_event", "There is no event with this code.")
-    if role == AUDIENCE:
-        token = session.get("participant")
-        if not isinstance(token, str):
-            raise AccessRefused(
-                "no_participant", "Open the event's vote page first: it sets the cookie."
-            )
-        if _flood().penalised(token) or not _limits().connects_per_participant.allow(token):
-            raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
+        if not may_look_up(event, key=auth.get("key")):
+            raise AccessRefused("rate_limited", "Too many unknown codes tried; wait a moment.")
+        if event is None:
+            raise AccessRefused("unknown_event", "There is no event with this code.")
+        if role != AUDIENCE:
+            return _screen_identity(event, role, auth.get("key"))
+        token = _participant_token()
         # A phone coming back (every phone, after a blip) is found by one read here; only a
         # new one waits for the vote writer to add it.
-        with db.session() as db_session:
-            participant_id = voting.participant_of(db_session.connection(), event.id, token)
-        _admission().admit_phone(known=participant_id is not None)
-        if participant_id is None:
-            participant_id = _writer().join(event.id, token)
-            # The screens' count of joined phones changed; a phone coming back changes
-            # nothing, and a hall of them coming back would make the publisher count for each.
-            _tallies().joined(event.id)
-        return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
-    key_role = events.role_for_key(event, auth.get("key"))
+        participant_id = voting.participant_of(db_session.connection(), event.id, token)
+    _admission().admit_phone(known=participant_id is not None)
+    if participant_id is None:
+        participant_id = _writer().join(event.id, token)
+        # The screens' count of joined phones changed; a phone coming back changes nothing,
+        # and a hall of them coming back would make the publisher count for each.
+        _tallies().joined(event.id)
+    return Identity(event.id, event.code, AUDIENCE, False, participant_id=participant_id)
+
+
+def _participant_token() -> str:
+    """The phone's token from its cookie, unless it has none or connects too often."""
+    token = session.get("participant")
+    if not isinstance(token, str):
+        raise AccessRefused(
+            "no_participant", "Open the event's vote page first: it sets the cookie."
+        )
+    if _flood().penalised(token) or not _limits().connects_per_participant.allow(token):
+        raise AccessRefused("rate_limited", "Too many connections; wait a moment.")
+    return token
+
+
+def _screen_identity(event: Content, role: str, key: Any) -> Identity:
+    """A projector or moderator, by the event's key for it."""
+    key_role = events.role_for_key(event, key)
     if key_role is None or (role == MODERATOR and key_role != MODERATOR):
         if not _limits().failed_keys_per_event.allow(event.id):
             raise AccessRefused("too_many_attempts", "Too many wrong keys; try later.")
@@ -224,9 +237,7 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
         payload["can_control"] = identity.can_control
         if identity.participant_id is not None:
             round_id = payload["round"]["id"] if payload["round"] else None
-            choice = state.own_choice(db_session, identity.participant_id, round_id)
-            reason = reasons.own_reason(db_session, identity.participant_id, round_id, choice)
-            payload["you"] = {"choice": choice, "reason": reason}
+            payload["you"] = reasons.own_vote(db_session, identity.participant_id, round_id)
     return payload
 
 
