@@ -218,7 +218,8 @@ def close_clients() -> None:
                 leftover.reconnection = False
                 leftover.shutdown()
         for loop in loops:
-            loop.join(0.1)
+            if loop.is_alive():  # one only just created is not yet: the next pass takes it
+                loop.join(0.1)
 
 
 def phone(server: ServerProcess) -> Client:
