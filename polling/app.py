@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
     # handlers declared before it for every later app (each test builds a new one).
     from polling import realtime
     from polling.realtime.closing import client_manager
+    from polling.realtime.packets import TextPacket
     from polling.web import (
         compression,
         operations,
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None, *, check_schema: bool = Tru
         # disconnects its members on every process.
         client_manager=client_manager(app.config["MESSAGE_QUEUE"], app.config["MESSAGE_CHANNEL"]),
         max_http_buffer_size=MAX_MESSAGE_BYTES,
+        serializer=TextPacket,
         # Same-origin only (the default), stated here so nobody loosens it by accident.
         cors_allowed_origins=None,
     )

@@ -134,3 +134,23 @@ def test_malformed_socketio_frames_are_dropped_and_the_server_keeps_serving(serv
     finally:
         socket.close()
     assert requests.get(f"{server.base_url}/healthz", timeout=WAIT).json()["status"] == "ok"
+
+
+def test_binary_payloads_from_a_phone_are_refused_and_change_nothing(server):
+    """The server sends only JSON text (polling.realtime.packets); what a client sends as
+    binary attachments still arrives, as bytes, and gets the refusal of a wrong type."""
+    moderator = Client(
+        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
+    )
+    voter = phone(server)
+    for action in ("next", "open"):
+        assert moderator.call("control", {"action": action}) == {"ok": True}
+    round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]
+
+    assert voter.call("vote", {"round": round_id, "choice": b"agree"})["error"] == "bad_request"
+    assert voter.call("vote", b"\x00" * 1000)["error"] == "bad_request"
+    asked = voter.call("question_ask", {"text": b"Hoe meten we wat AI oplevert?"})
+    assert asked["ok"] is False, asked
+    assert voter.call("sync", {})["state"]["you"]["choice"] is None  # nothing was recorded
+    ack = voter.call("vote", {"round": round_id, "choice": "agree"})
+    assert ack == {"ok": True, "round": round_id, "choice": "agree"}
