@@ -230,6 +230,22 @@ def phone(server: ServerProcess) -> Client:
     return Client(server, {"code": server.code, "role": "audience"}, cookie)
 
 
+def moderator(server: ServerProcess) -> Client:
+    """The moderator's phone, connected with the event's moderator key."""
+    return Client(
+        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
+    )
+
+
+def voting_open(server: ServerProcess) -> tuple[Client, Client, int]:
+    """A moderator and a phone, with voting open on the first statement; and its round."""
+    control_client, voter = moderator(server), phone(server)
+    for action in ("next", "open"):
+        assert control_client.call("control", {"action": action}) == {"ok": True}
+    round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]
+    return control_client, voter, round_id
+
+
 def handshake(server: ServerProcess, cookie: str | None = None) -> websocket.WebSocket:
     """An Engine.IO session (over WebSocket) that has not joined the namespace (yet)."""
     socket = websocket.create_connection(

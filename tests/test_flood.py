@@ -12,7 +12,7 @@ import websocket
 
 from polling.realtime.flood import FRAME_BURST, JOIN_SECONDS
 from tests.server_process import ServerProcess
-from tests.support import WAIT, Client, phone
+from tests.support import WAIT, voting_open
 
 
 @pytest.fixture
@@ -52,13 +52,7 @@ def until_closed(socket: websocket.WebSocket) -> bool:
 
 
 def test_a_flooding_phone_is_cut_off_and_the_others_vote_on(server):
-    moderator = Client(
-        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
-    )
-    voter = phone(server)
-    for action in ("next", "open"):
-        assert moderator.call("control", {"action": action}) == {"ok": True}
-    round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]
+    moderator, voter, round_id = voting_open(server)
 
     flooder, cookie = raw_phone(server)
     frame = '42["vote",{"round":"x"}]'

@@ -10,7 +10,7 @@ import requests
 import websocket
 
 from tests.server_process import ServerProcess
-from tests.support import WAIT, Client, phone
+from tests.support import WAIT, Client, phone, voting_open
 
 
 @pytest.fixture(params=["eventlet", "gevent"])
@@ -139,13 +139,7 @@ def test_malformed_socketio_frames_are_dropped_and_the_server_keeps_serving(serv
 def test_binary_payloads_from_a_phone_are_refused_and_change_nothing(server):
     """The server sends only JSON text (polling.realtime.packets); what a client sends as
     binary attachments still arrives, as bytes, and gets the refusal of a wrong type."""
-    moderator = Client(
-        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
-    )
-    voter = phone(server)
-    for action in ("next", "open"):
-        assert moderator.call("control", {"action": action}) == {"ok": True}
-    round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]
+    _moderator, voter, round_id = voting_open(server)
 
     assert voter.call("vote", {"round": round_id, "choice": b"agree"})["error"] == "bad_request"
     assert voter.call("vote", b"\x00" * 1000)["error"] == "bad_request"
