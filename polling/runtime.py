@@ -113,9 +113,9 @@ def collect_young(socketio: Any, last_activity: Callable[[], float]) -> None:
     They collect the two youngest generations, not the oldest's unfrozen part too: when a hall
     joins or comes back at once, that part is mostly the hall's new connections, which live
     on, and scanning it took 100-200 ms every two seconds (1.8 s of the 18 s of CPU a
-    10,000-phone restart cost, for a few thousand objects of garbage). What garbage reached
-    the oldest generation by the freeze waits for the next full collection, like the cycles
-    that closed connections leave.
+    10,000-phone restart cost; the two youngest generations' collections find most of the
+    same garbage). What garbage reached the oldest generation by the freeze waits for the
+    next full collection, like the cycles that closed connections leave.
     """
     last_full = time.monotonic()
     while True:
