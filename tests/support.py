@@ -197,11 +197,16 @@ class Client:
         no loop to stop. The loop would then run through every later test, calling `random`,
         which Hypothesis takes for a strategy that uses it (and fails the fuzz tests).
         """
-        self.sio.reconnection = False
-        self.sio.shutdown()
+        stop_for_good(self.sio)
 
 
 OPEN_CLIENTS: list[Client] = []
+
+
+def stop_for_good(sio: socketio_client.Client) -> None:
+    """Disconnect a python-socketio client, or end its reconnect loop, and let it start none."""
+    sio.reconnection = False
+    sio.shutdown()
 
 
 def close_clients() -> None:
@@ -215,8 +220,7 @@ def close_clients() -> None:
         assert time.monotonic() < deadline, f"python-socketio clients still reconnecting: {loops}"
         for leftover in list(socketio_base_client.reconnecting_clients):
             if isinstance(leftover, socketio_client.Client):  # an asyncio one ends with its loop
-                leftover.reconnection = False
-                leftover.shutdown()
+                stop_for_good(leftover)
         for loop in loops:
             if loop.is_alive():  # one only just created is not yet: the next pass takes it
                 loop.join(0.1)
@@ -230,7 +234,7 @@ def phone(server: ServerProcess) -> Client:
     return Client(server, {"code": server.code, "role": "audience"}, cookie)
 
 
-def moderator(server: ServerProcess) -> Client:
+def moderator_client(server: ServerProcess) -> Client:
     """The moderator's phone, connected with the event's moderator key."""
     return Client(
         server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
@@ -239,7 +243,7 @@ def moderator(server: ServerProcess) -> Client:
 
 def voting_open(server: ServerProcess) -> tuple[Client, Client, int]:
     """A moderator and a phone, with voting open on the first statement; and its round."""
-    control_client, voter = moderator(server), phone(server)
+    control_client, voter = moderator_client(server), phone(server)
     for action in ("next", "open"):
         assert control_client.call("control", {"action": action}) == {"ok": True}
     round_id = voter.next("state", lambda s: s["phase"] == "open")["round"]["id"]

@@ -12,7 +12,7 @@ import pytest
 import socketio
 
 from tests.server_process import ServerProcess
-from tests.support import WAIT, Client, phone
+from tests.support import WAIT, moderator_client, phone
 
 PHONES = 24
 
@@ -25,9 +25,7 @@ def server(tmp_path):
 
 
 def test_sigkill_mid_burst_keeps_every_acknowledged_vote(server, tmp_path):
-    moderator = Client(
-        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
-    )
+    moderator = moderator_client(server)
     phones = [phone(server) for _ in range(PHONES)]
     for action in ("next", "open"):
         assert moderator.call("control", {"action": action}) == {"ok": True}

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.server_process import POLLING, ServerProcess
-from tests.support import PANEL_DECK, Client, phone
+from tests.support import PANEL_DECK, Client, moderator_client, phone
 
 ORGANISER_PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="(\w+)"')
@@ -49,9 +49,7 @@ def two_processes(tmp_path, postgres_url, redis_url):
 def test_votes_on_either_process_reach_a_presenter_on_the_other(two_processes):
     (first, second), database = two_processes
     assert first.code == second.code and first.port != second.port
-    moderator = Client(
-        first, {"code": first.code, "role": "moderator", "key": first.key("moderator")}
-    )
+    moderator = moderator_client(first)
     presenter = Client(
         second, {"code": second.code, "role": "presenter", "key": second.key("presenter")}
     )
@@ -87,9 +85,7 @@ def test_votes_on_either_process_reach_a_presenter_on_the_other(two_processes):
 
 def test_deleting_an_event_on_one_process_cuts_off_its_pages_on_the_other(two_processes):
     (first, second), _database = two_processes
-    moderator = Client(
-        second, {"code": second.code, "role": "moderator", "key": second.key("moderator")}
-    )
+    moderator = moderator_client(second)
     voter = phone(second)
     assert voter.next("state")["phase"] == "lobby"
 

@@ -10,7 +10,7 @@ import requests
 import websocket
 
 from tests.server_process import ServerProcess
-from tests.support import WAIT, Client, phone, voting_open
+from tests.support import WAIT, Client, moderator_client, phone, voting_open
 
 
 @pytest.fixture(params=["eventlet", "gevent"])
@@ -49,9 +49,7 @@ def test_serve_prints_one_ready_line_that_agrees_with_the_lines_for_people(serve
 
 
 def test_vote_through_a_real_server_survives_sigkill(server):
-    moderator = Client(
-        server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
-    )
+    moderator = moderator_client(server)
     presenter = Client(
         server, {"code": server.code, "role": "presenter", "key": server.key("presenter")}
     )

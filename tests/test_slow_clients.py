@@ -11,7 +11,7 @@ import requests
 from benchmarks.flood import hold_half_sent
 from polling.shedding import HEADER_SECONDS
 from tests.server_process import ServerProcess
-from tests.support import WAIT, Client, phone
+from tests.support import WAIT, moderator_client, phone
 
 HELD = 300
 
@@ -79,9 +79,7 @@ def test_half_sent_requests_reopened_beyond_the_descriptors_starve_neither_healt
             health = requests.get(f"{server.base_url}/healthz", timeout=5)
             assert health.json()["status"] == "ok"
             assert time.monotonic() - started < 1
-        moderator = Client(
-            server, {"code": server.code, "role": "moderator", "key": server.key("moderator")}
-        )
+        moderator = moderator_client(server)
         started = time.monotonic()
         page = requests.get(server.urls["join"], timeout=5)  # a fresh phone's vote page
         assert page.status_code == 200 and time.monotonic() - started < 1
