@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, selectinload
 
+from polling.database import Reader, orm_session
 from polling.domain.models import Event, Statement
 
 MAX_EVENTS = 256
@@ -56,9 +57,9 @@ class Content:
 _kept: WeakKeyDictionary[Engine, OrderedDict[tuple[int, str], Content]] = WeakKeyDictionary()
 
 
-def content_of(session: Session, event_id: int, code: str) -> Content | None:
+def content_of(reader: Reader, event_id: int, code: str) -> Content | None:
     """The event's content, from memory or read once; None if no such event (with this code)."""
-    engine = session.get_bind()
+    engine = reader.engine if isinstance(reader, Connection) else reader.get_bind()
     assert isinstance(engine, Engine)
     kept = _kept.setdefault(engine, OrderedDict())
     key = (event_id, code)
@@ -66,7 +67,8 @@ def content_of(session: Session, event_id: int, code: str) -> Content | None:
     if content is not None:
         kept.move_to_end(key)
         return content
-    content = _read(session, event_id, code)
+    with orm_session(reader) as session:
+        content = _read(session, event_id, code)
     if content is not None:
         kept[key] = content
         while len(kept) > MAX_EVENTS:

@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from polling.database import Reader, connection_of
 from polling.domain import questions
 from polling.domain.content import Content, content_of
 from polling.domain.decks import Deck
@@ -94,15 +95,15 @@ def find_event(session: Session, code: str) -> Event | None:
 _EVENT_ID = select(Event.id).where(Event.code == bindparam("code"))
 
 
-def find_content(session: Session, code: str) -> Content | None:
+def find_content(reader: Reader, code: str) -> Content | None:
     """The unchanging part of the event with this join code, if any: what a phone's page and
     connect need, read with one indexed query once the event is known to this process."""
     normalised = normalise_code(code)
     if normalised is None:
         return None
     # Core, not the ORM: a phone's page and connect both ask, for every phone of a hall.
-    event_id = session.connection().execute(_EVENT_ID, {"code": normalised}).scalar()
-    return content_of(session, event_id, normalised) if event_id is not None else None
+    event_id = connection_of(reader).execute(_EVENT_ID, {"code": normalised}).scalar()
+    return content_of(reader, event_id, normalised) if event_id is not None else None
 
 
 def latest_event_for_deck(session: Session, deck_name: str) -> Event | None:

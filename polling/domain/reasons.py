@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, case, delete, false, func, select, text
 from sqlalchemy.orm import Session
 
+from polling.database import Reader, connection_of
 from polling.domain.models import (
     Event,
     Option,
@@ -209,13 +210,13 @@ _OWN_VOTE = text(
 )
 
 
-def own_vote(session: Session, participant_id: int, round_id: int | None) -> dict[str, Any]:
+def own_vote(reader: Reader, participant_id: int, round_id: int | None) -> dict[str, Any]:
     """This phone's vote in a round and its reason, for its state after a (re)connect:
     {"choice": the option key or None, "reason": as the phone sees it, or None}."""
     if round_id is None:
         return {"choice": None, "reason": None}
     found = (
-        session.connection()
+        connection_of(reader)
         .execute(_OWN_VOTE, {"round_id": round_id, "participant_id": participant_id})
         .one()
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from polling.database import Reader, connection_of, orm_session
 from polling.domain.content import content_of
 from polling.domain.counts import joined_by, participants, round_participants, vote_counts
 from polling.domain.events import display_code
@@ -127,15 +128,15 @@ _NOW = (
 
 
 def snapshot(
-    session: Session, event_id: int, *, code: str | None = None, audience: bool = False
+    reader: Reader, event_id: int, *, code: str | None = None, audience: bool = False
 ) -> Snapshot | None:
     """Read an event's state and the tally of its current round; None if the event is gone
     (or, given a `code`, is not that event any more). For the `audience` only: the tally only
     once revealed, and no count of the joined phones (the screens' part)."""
-    now = session.connection().execute(_NOW, {"event_id": event_id}).first()
+    now = connection_of(reader).execute(_NOW, {"event_id": event_id}).first()
     if now is None or (code is not None and now.code != code):
         return None
-    content = content_of(session, event_id, now.code)
+    content = content_of(reader, event_id, now.code)
     if content is None:
         return None
     stage = stage_at(now.current_position, len(content.statements))
@@ -165,11 +166,14 @@ def snapshot(
         "round": _round_payload(now) if has_round else None,
         "revealed": now.results_revealed,
         # Whether phones may say why they voted, and whether the hall sees the reasons.
-        "reasons": _reasons_state(session, event_id, now) if statement else None,
+        "reasons": _reasons_state(reader, event_id, now) if statement else None,
     }
     tally = None
     if has_round and statement is not None and (now.results_revealed or not audience):
-        tally = round_tally(session, event_id, statement.option_keys, now.round_id, now.closed_at)
+        with orm_session(reader) as session:
+            tally = round_tally(
+                session, event_id, statement.option_keys, now.round_id, now.closed_at
+            )
     screens = {
         "allowed_actions": allowed_actions(
             stage=stage,
@@ -181,7 +185,7 @@ def snapshot(
         ),
         "timer": {"default": content.timer_seconds, "choices": list(TIMER_CHOICES)},
         # A phone (a reconnecting hall) is spared the count.
-        "joined": None if audience else participants(session, event_id),
+        "joined": None if audience else participants(reader, event_id),
     }
     return Snapshot(public=public, tally=tally, screens=screens)
 
@@ -295,10 +299,11 @@ def _remaining_ms(closes_at: datetime | None, closed_at: datetime | None) -> int
     return max(0, round((closes_at - utcnow()).total_seconds() * 1000))
 
 
-def _reasons_state(session: Session, event_id: int, now: Any) -> dict[str, Any]:
+def _reasons_state(reader: Reader, event_id: int, now: Any) -> dict[str, Any]:
     """What every screen's state says of the reasons (polling.domain.reasons): whether phones
     may give one, and whether the hall sees them."""
     mode = now.reasons_mode
     if mode is None:  # an event made outside create_event: its settings are the defaults
-        mode = settings_for(session, event_id).reasons
+        with orm_session(reader) as session:
+            mode = settings_for(session, event_id).reasons
     return {"mode": mode, "shown": now.reasons_shown}

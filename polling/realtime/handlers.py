@@ -165,10 +165,10 @@ def _authenticate(auth: Any) -> Identity:
     code = auth.get("code")
     if role not in ROLES or not isinstance(code, str):
         raise AccessRefused("bad_auth", "Connect with auth {code, role, key}.")
-    # One session for who is connecting (a session costs about as much as three of these
-    # reads); it is closed before a new phone waits for the vote writer.
-    with db.session() as db_session:
-        event = events.find_content(db_session, code)
+    # One connection for who is connecting (a connection, not a session: see
+    # polling.database.Reader); it is closed before a new phone waits for the vote writer.
+    with db.connect() as connection:
+        event = events.find_content(connection, code)
         if not may_look_up(event, key=auth.get("key")):
             raise AccessRefused("rate_limited", "Too many unknown codes tried; wait a moment.")
         if event is None:
@@ -178,7 +178,7 @@ def _authenticate(auth: Any) -> Identity:
         token = _participant_token()
         # A phone coming back (every phone, after a blip) is found by one read here; only a
         # new one waits for the vote writer to add it.
-        participant_id = voting.participant_of(db_session.connection(), event.id, token)
+        participant_id = voting.participant_of(connection, event.id, token)
     _admission().admit_phone(known=participant_id is not None)
     if participant_id is None:
         participant_id = _writer().join(event.id, token)
@@ -225,11 +225,11 @@ def _check_event(db_session: Session, identity: Identity) -> Event:
 
 def _personal_state(identity: Identity) -> dict[str, Any]:
     """The state for one connection; a phone also gets its own vote in the current round."""
-    with db.session() as db_session:
+    with db.connect() as connection:
         # A phone sees no counts before the reveal: counting them for every reconnecting
         # phone was 40% of a reconnect's cost.
         current = state.snapshot(
-            db_session, identity.event_id, code=identity.code, audience=identity.role == AUDIENCE
+            connection, identity.event_id, code=identity.code, audience=identity.role == AUDIENCE
         )
         if current is None:
             raise AccessRefused("event_gone", "This event has been deleted.")
@@ -237,7 +237,7 @@ def _personal_state(identity: Identity) -> dict[str, Any]:
         payload["can_control"] = identity.can_control
         if identity.participant_id is not None:
             round_id = payload["round"]["id"] if payload["round"] else None
-            payload["you"] = reasons.own_vote(db_session, identity.participant_id, round_id)
+            payload["you"] = reasons.own_vote(connection, identity.participant_id, round_id)
     return payload
 
 
