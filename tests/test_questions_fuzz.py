@@ -150,3 +150,21 @@ def test_random_payloads_from_the_moderator(connected, payload, event):
     assert all(3 <= len(r["text"]) <= 200 for r in reasons["reasons"])
     phone.get_received()
     moderator.get_received()
+
+
+@pytest.mark.parametrize("name", PHONE_EVENTS + MODERATOR_EVENTS)
+def test_an_extra_argument_costs_no_event_its_answer(connected, name):
+    """The questions' handlers took one argument: a second raised TypeError, so the request
+    was never answered (docs/protocol.md: arguments after the first are ignored)."""
+    moderator, phone = connected
+    client = moderator if name in MODERATOR_EVENTS else phone
+    reply = client.emit(name, {}, "extra", callback=True)
+    assert is_refusal(reply) or reply["ok"] is True, reply
+
+
+def test_a_question_asked_with_an_extra_argument_is_asked(connected):
+    _moderator, phone = connected
+    before = count(Question)
+    reply = phone.emit("question_ask", {"text": "Wie betaalt dat?"}, None, callback=True)
+    assert reply["ok"] is True, reply
+    assert count(Question) == before + 1

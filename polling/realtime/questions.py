@@ -59,7 +59,7 @@ def refusal(refused: Refused) -> dict[str, Any]:
 
 
 @socketio.on("questions_sync")
-def on_questions_sync(_data: Any = None) -> dict[str, Any]:
+def on_questions_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
     """This connection's view of the questions; a phone also gets its own questions and
     upvotes, and from now on hears when one of its questions changes."""
     identity = _identity()
@@ -88,7 +88,7 @@ def on_questions_sync(_data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("question_ask")
-def on_question_ask(data: Any = None) -> dict[str, Any]:
+def on_question_ask(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Ask a question: {text, name?, panel?}. The ack carries it as its asker sees it."""
     identity = _identity()
     if identity is None or identity.participant_id is None:
@@ -107,7 +107,7 @@ def on_question_ask(data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("question_upvote")
-def on_question_upvote(data: Any = None) -> dict[str, Any]:
+def on_question_upvote(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Upvote a question or withdraw it: {question: id, up: true|false}; acked once committed."""
     done = as_upvote(data, "question", lambda *upvote: _writer().upvote(*upvote))
     if isinstance(done, dict):
@@ -118,7 +118,7 @@ def on_question_upvote(data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("question_moderate")
-def on_question_moderate(data: Any = None) -> dict[str, Any]:
+def on_question_moderate(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """A moderator action on one question: {question, action, text?}."""
     fields = data if isinstance(data, dict) else {}
     done = as_moderator(
@@ -141,7 +141,7 @@ def on_question_moderate(data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("question_merge")
-def on_question_merge(data: Any = None) -> dict[str, Any]:
+def on_question_merge(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Merge a question into another: {question, into}; the kept one gets both's voters."""
     fields = data if isinstance(data, dict) else {}
     done = as_moderator(
@@ -158,7 +158,7 @@ def on_question_merge(data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("question_next")
-def on_question_next(_data: Any = None) -> dict[str, Any]:
+def on_question_next(_data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Volgende vraag: the one on screen is answered, the most upvoted goes up."""
     done = as_moderator(
         "Only the moderator can choose the question on screen.",
@@ -172,7 +172,7 @@ def on_question_next(_data: Any = None) -> dict[str, Any]:
 
 
 @socketio.on("question_settings")
-def on_question_settings(data: Any = None) -> dict[str, Any]:
+def on_question_settings(data: Any = None, *_extra: Any) -> dict[str, Any]:
     """Switch Q&A settings live: {mode?, names?, premoderation?, view?, reasons?, ...}."""
     done = as_moderator(
         "Only the moderator can change the Q&A settings.",
