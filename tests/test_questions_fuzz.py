@@ -168,3 +168,24 @@ def test_a_question_asked_with_an_extra_argument_is_asked(connected):
     reply = phone.emit("question_ask", {"text": "Wie betaalt dat?"}, None, callback=True)
     assert reply["ok"] is True, reply
     assert count(Question) == before + 1
+
+
+def test_lone_surrogates_in_a_question_are_bad_requests_and_change_nothing(connected):
+    """Text no database can store ("\\ud800" in JSON) failed the question's write: the phone
+    was told `storage_error`, to try again, which never works; a moderator's edit raised and
+    was never answered."""
+    moderator, phone = connected
+    before = rows()
+    for asked in ({"text": "Een vraag \ud800"}, {"text": "Nog een vraag", "name": "\udc00"}):
+        reply = phone.emit("question_ask", asked, callback=True)
+        assert reply["error"] == "bad_request", reply
+    board = moderator.emit("questions_sync", callback=True)["questions"]["questions"]
+    for action in ("edit", "approve"):
+        reply = moderator.emit(
+            "question_moderate",
+            {"question": board[0]["id"], "action": action, "text": "Een \ud800 vraag"},
+            callback=True,
+        )
+        assert reply["error"] == "bad_request", reply
+    assert rows() == before
+    assert moderator.emit("questions_sync", callback=True)["questions"]["questions"] == board
