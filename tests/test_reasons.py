@@ -346,3 +346,27 @@ def test_when_the_reasons_are_shown_the_hall_asks_at_once_and_they_are_read_once
     again = sync(phones[2])
     assert again["upvoted"] == [views[1]["mine"]["id"]]
     assert views[1]["mine"]["id"] in [r["id"] for r in again["sides"]["disagree"] if r["upvotes"]]
+
+
+def test_a_read_of_the_halls_reasons_is_not_kept_once_it_can_serve_no_one(
+    app, clients, monkeypatch
+):
+    """The kept reads are dropped after their second: a server that runs for weeks of events,
+    each with a round of reasons, does not keep every one of them in memory."""
+    import polling.realtime.reasons as realtime_reasons
+
+    moderator, phone = clients.moderator(), clients.phone()
+    control(moderator, "next", "open")
+    round_id = current_state(phone)["round"]["id"]
+    vote(phone, "agree")
+    assert give(phone, round_id, "Een reden")["ok"] is True
+    assert moderator.emit("reasons_show", {"shown": True}, callback=True) == {"ok": True}
+    assert sync(phone)["total"] == 1
+    publisher = app.extensions["polling_reasons"]
+    assert clients.event.id in publisher.read
+
+    later = realtime_reasons.time.monotonic() + realtime_reasons.HALL_SECONDS
+    monkeypatch.setattr(realtime_reasons.time, "monotonic", lambda: later)
+    with app.app_context(), db.session() as db_session:
+        assert publisher.hall(db_session, clients.event.id + 1000) is None  # another event
+    assert clients.event.id not in publisher.read

@@ -194,13 +194,18 @@ class ReasonPublisher(HallPublisher):
         kept = self.read.get(event_id)
         if kept and kept[0] == last_change and time.monotonic() - kept[1] < HALL_SECONDS:
             return kept[2], kept[3]
+        now = time.monotonic()
+        # Reads that can serve no one any more go, so the events of a long-running server
+        # (each with a round of reasons) do not stay in memory.
+        for expired in [key for key, kept in self.read.items() if now - kept[1] >= HALL_SECONDS]:
+            del self.read[expired]
         board = reasons.reason_board(db_session, event_id)
         if board is None:
             self.read.pop(event_id, None)
             return None
         view = board.audience()
         # The last change before the read: one noted during it makes this read stale at once.
-        self.read[event_id] = (last_change, time.monotonic(), board.round_.id, view)
+        self.read[event_id] = (last_change, now, board.round_.id, view)
         return board.round_.id, view
 
     def vote_committed(self, event_id: int) -> None:
