@@ -5,10 +5,13 @@ import { questionMeta, syncQuestions } from "./questions-common.js";
 import { socket } from "./presenter.js";
 
 const app = document.getElementById("app");
+const section = document.getElementById("qa-screen");
 const current = document.getElementById("qa-current");
+const nextTitle = document.getElementById("qa-next-title");
 
 syncQuestions(socket, render);
 socket.on("questions_screen", render);
+window.addEventListener("resize", fit);
 
 function render(screen) {
   const { view } = screen.settings;
@@ -26,7 +29,6 @@ function render(screen) {
   } else {
     current.replaceChildren(element("p", "qa-current-text muted", format("qa_screen_empty")));
   }
-  document.getElementById("qa-next-title").hidden = screen.next.length === 0;
   document.getElementById("qa-next").replaceChildren(...screen.next.map((item) => {
     const row = element("li", "qa-next-item");
     row.append(
@@ -36,4 +38,33 @@ function render(screen) {
     );
     return row;
   }));
+  fit();
+}
+
+const overflows = () => section.scrollHeight > section.clientHeight + 1;
+
+/**
+ * Everything inside the screen: the hall's questions may be as long as allowed. The next
+ * questions wait off screen from the last one up, whole or not at all; if the question on
+ * screen still does not fit, its type shrinks, down to a floor read from the back of a hall.
+ */
+function fit() {
+  if (section.hidden) return;
+  const text = current.querySelector(".qa-current-text");
+  text?.style.removeProperty("font-size");
+  const items = [...section.querySelectorAll(".qa-next-item")];
+  for (const item of items) item.hidden = false;
+  while (overflows() && items.length > 0) items.pop().hidden = true;
+  nextTitle.hidden = items.length === 0;
+  if (!text || !overflows()) return;
+  const unit = Math.min(innerWidth / 1600, innerHeight / 1080);
+  let high = parseFloat(getComputedStyle(text).fontSize);
+  let low = 36 * unit;
+  for (let step = 0; step < 8; step += 1) {
+    const middle = (low + high) / 2;
+    text.style.fontSize = `${middle}px`;
+    if (overflows()) high = middle;
+    else low = middle;
+  }
+  text.style.fontSize = `${low}px`;
 }

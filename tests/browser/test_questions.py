@@ -5,15 +5,25 @@ sees its own pending question and its support. axe checks every new view."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.browser.helpers import PROJECTOR, axe_check, control, expect, screenshot
+from polling.domain.decks import MAX_LENGTHS
+from polling.domain.questions import MAX_LENGTH, MAX_NAME_LENGTH
+from tests.browser.helpers import (
+    PROJECTOR,
+    Browse,
+    axe_check,
+    control,
+    expect,
+    screenshot,
+    settle,
+)
+from tests.browser.layout import WORDS, layout_problems, longest_deck, text_of
 from tests.server_process import ServerProcess
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
-
-    from tests.browser.conftest import Browse
+    from playwright.sync_api import Browser, Page
 
 
 def open_questions(page: Page) -> None:
@@ -123,3 +133,81 @@ def test_ask_support_moderate_and_put_on_screen(browse: Browse, server: ServerPr
     assert not failing, "\n\n".join(
         f"{name}:\n{results.generate_report()}" for name, results in failing.items()
     )
+
+
+# The projector's question view, as the hall's longest questions leave it: the question on
+# screen, and the next ones either shown whole or not at all.
+QUESTION_BLOCKS = [
+    ".presenter-header .event-title",
+    ".qa-screen-title",
+    ".qa-current-meta",
+    ".qa-current-text",
+    ".qa-current-upvotes",
+    ".qa-next-title",
+    ".qa-next-item",
+    ".join-box",
+]
+
+
+def test_the_longest_questions_fit_every_projector(browser: Browser, tmp_path: Path) -> None:
+    deck = tmp_path / "longest-questions.toml"
+    # Without premoderation every question is in the list at once, as the hall sends it.
+    unmoderated = 'language = "nl"\n\n[qa]\npremoderation = false'
+    deck.write_text(longest_deck(2).replace('language = "nl"', unmoderated, 1), encoding="utf-8")
+    server = ServerProcess(tmp_path).start("--deck", str(deck))
+    browse = Browse(browser, server)
+    try:
+        run_longest_questions(browse, server)
+        browse.check()
+    finally:
+        browse.close()
+        server.stop()
+
+
+def run_longest_questions(browse: Browse, server: ServerProcess) -> None:
+    """Five phones each ask a question as long as allowed, with the longest name, for the panel
+    member with the longest name; the first goes on screen, the other four wait as "Hierna"."""
+    moderator = browse.page("moderator")
+    moderator.goto(server.urls["moderator"])
+    presenter = browse.page("presenter", PROJECTOR)
+    presenter.goto(server.urls["presenter"])
+    member = text_of(MAX_LENGTHS["name"], "Prof. Dr. Geert-Jan Geersing ")
+    # Different enough not to be offered to the moderator as one question asked twice.
+    questions = [
+        text_of(MAX_LENGTH, f"{opening} {WORDS}")
+        for opening in (
+            "Wie betaalt de scholing van verpleegkundigen die met AI gaan werken?",
+            "Hoe houden huisartsen zicht op wat een algoritme met hun dossiers doet?",
+            "Mag een patiënt weigeren dat AI meekijkt bij de diagnose in het ziekenhuis?",
+            "Welke rol krijgt de Inspectie bij het toetsen van medische software?",
+            "Wat gebeurt er met de gegevens van patiënten als een leverancier failliet gaat?",
+        )
+    ]
+    for number, text in enumerate(questions, start=1):
+        phone = browse.page(f"phone {number}")
+        phone.goto(f"/{server.code}")
+        open_questions(phone)
+        phone.get_by_label("Uw vraag", exact=True).fill(text)
+        phone.get_by_label("Uw naam (niet verplicht)").fill(
+            text_of(MAX_NAME_LENGTH, "Anne-Marie van den Broek ")
+        )
+        phone.get_by_label("Voor", exact=True).select_option(index=1)
+        phone.get_by_role("button", name="Vraag versturen").tap()
+        expect(phone.locator("#qa-form-status")).to_have_text("Uw vraag staat in de lijst.")
+    visible = moderator.locator("#qm-visible")
+    expect(visible.locator(".qa-item")).to_have_count(len(questions))
+    moderator.get_by_label("Vragen op het scherm (in plaats van de stellingen)").check()
+    first = visible.locator(".qa-item", has_text=questions[0])
+    first.get_by_role("button", name="Op het scherm").tap()
+    expect(presenter.locator("#qa-current .qa-current-text")).to_have_text(questions[0])
+    expect(presenter.locator("#qa-current .qa-current-meta")).to_contain_text(member)
+    expect(presenter.locator("#qa-next .qa-next-item")).to_have_count(len(questions) - 1)
+
+    problems = []
+    for width, height in ((1920, 1080), (1280, 720), (1024, 768), (800, 600)):
+        presenter.set_viewport_size({"width": width, "height": height})
+        settle(presenter)
+        where = f"{width}x{height}"
+        problems += [f"{where}: {p}" for p in layout_problems(presenter, QUESTION_BLOCKS)]
+    presenter.set_viewport_size(PROJECTOR["viewport"])
+    assert not problems, "\n".join(problems)
