@@ -100,8 +100,10 @@ _BOXES = """(selectors) => {
                    right: box.right, bottom: box.bottom });
     }
   }
-  return { boxes, width: innerWidth, height: innerHeight,
-           scrollWidth: document.documentElement.scrollWidth };
+  // The screen's width, not innerWidth: a phone (a mobile viewport) widens its layout
+  // viewport to a page that is too wide, and innerWidth with it.
+  const page = document.documentElement;
+  return { boxes, width: page.clientWidth, height: innerHeight, scrollWidth: page.scrollWidth };
 }"""
 
 

@@ -3,7 +3,8 @@
 For decks of 2, 3, 4 and 6 options whose every text is as long as allowed, each screen (lobby,
 ready, open with a countdown, closed, revealed with facts, finished) is rendered at 4:3, 720p,
 1080p and 4K on the projector and on two phones, and must keep everything inside the screen,
-overlap nothing, keep its type above the floors, and keep a QR code that zbar reads.
+overlap nothing, keep its type above the floors, and keep a QR code that zbar reads. Words
+longer than a phone's line (Dutch compounds, web addresses) must break inside its screen.
 """
 
 from __future__ import annotations
@@ -223,3 +224,79 @@ def take_readme_screenshots(presenter: Page) -> None:
         settle(presenter)
         screenshot(presenter, name)
     presenter.set_viewport_size(PROJECTOR["viewport"])
+
+
+# Words the deck check accepts that no phone line holds: Dutch compounds and web addresses.
+ADDRESS = "www.rijksoverheid.nl/onderwerpen/arbeidsongeschiktheidsverzekeringen"
+LONG_WORDS_DECK = f"""
+title = "Arbeidsongeschiktheidsverzekeringen en zorgverzekeringsmaatschappijen"
+language = "nl"
+
+[[panel]]
+name = "Prof. Dr. Geert-Jan Geersing"
+role = "Hoogleraar Gezondheidszorginnovatiemanagement"
+
+[[statements]]
+key = "words"
+theme = "Arbeidsongeschiktheidsverzekeringen"
+statement = "Zorgverzekeringsmaatschappijen moeten dit vergoeden: {ADDRESS}"
+[[statements.options]]
+key = "premies"
+label = "Ziektekostenverzekeringspremies"
+[[statements.options]]
+key = "uitkering"
+label = "Arbeidsongeschiktheidsuitkering"
+[[statements.facts]]
+text = "Zie {ADDRESS}/cijfers-2025"
+source = "{ADDRESS}/monitor-zorg-en-technologie"
+
+[[statements]]
+key = "second"
+statement = "Kort."
+"""
+
+
+def test_long_words_stay_on_the_phone_screens(browser: Browser, tmp_path: Path) -> None:
+    """A word longer than a phone's line wraps inside the screen: the vote page and the
+    moderator's page never get wider than the phone."""
+    deck = tmp_path / "long-words.toml"
+    deck.write_text(LONG_WORDS_DECK, encoding="utf-8")
+    server = ServerProcess(tmp_path).start("--deck", str(deck))
+    browse = Browse(browser, server)
+    try:
+        run_long_words(browse, server)
+        browse.check()
+    finally:
+        browse.close()
+        server.stop()
+
+
+def run_long_words(browse: Browse, server: ServerProcess) -> None:
+    moderator = browse.page("moderator")
+    moderator.goto(server.urls["moderator"])
+    phone = browse.page("phone", PHONE)
+    phone.goto(f"/{server.code}")
+    expect(moderator.locator("#joined")).to_have_text("1 deelnemer")
+    problems: list[str] = []
+
+    def check(state: str) -> None:
+        for name, (width, height) in {"320x568": (320, 568), **PHONES}.items():
+            for page, blocks, role in (
+                (phone, PHONE_BLOCKS, "phone"),
+                (moderator, MODERATOR_BLOCKS, "moderator"),
+            ):
+                page.set_viewport_size({"width": width, "height": height})
+                settle(page)
+                found = layout_problems(page, blocks, scrolls=True)
+                problems.extend(f"{state}, {role} {name}: {problem}" for problem in found)
+
+    check("lobby")
+    control(moderator, "Volgende →", "ready")
+    control(moderator, "Stemming openen", "open")
+    vote(phone, "Ziektekostenverzekeringspremies")
+    check("open")
+    control(moderator, "Stemming sluiten", "closed")
+    reveal(moderator)
+    expect(phone.locator("#results")).to_be_visible()
+    check("revealed")
+    assert not problems, "\n".join(problems[:40])
