@@ -1,9 +1,10 @@
 """The organiser's results page in a real browser: reached from the moderator page, accessible,
-and printable to PDF without the links."""
+printable to PDF without the links, and as narrow as the moderator's phone that opens it."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, select
@@ -11,13 +12,22 @@ from sqlalchemy.orm import Session
 
 from polling.domain.models import Participant, Statement
 from polling.domain.reason_models import Reason
-from tests.browser.helpers import axe_check, control, expect, screenshot, vote
+from tests.browser.helpers import (
+    PHONE,
+    Browse,
+    axe_check,
+    control,
+    expect,
+    screenshot,
+    settle,
+    vote,
+)
+from tests.browser.layout import layout_problems
+from tests.browser.test_screens import LONG_WORDS_DECK
 from tests.server_process import ServerProcess
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
-
-    from tests.browser.conftest import Browse
+    from playwright.sync_api import Browser, Page
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
@@ -118,3 +128,63 @@ def test_results_page_shows_the_reasons_and_their_words(browse: Browse, server: 
     screenshot(page, "results-reasons")
     results = axe_check(page, "results page, reasons")
     assert not results.violations_count, results.generate_report()
+
+
+# The results page's blocks that sit side by side on a wide screen and under each other on
+# a phone; none may leave the screen or cover another.
+REPORT_BLOCKS = [
+    ".report-header h1",
+    ".report-statement > h2",
+    ".report-round h3",
+    ".report-chart",
+    ".report-table",
+    ".report-round .turnout",
+    ".report-times",
+    ".shift-numbers",
+]
+
+
+def test_results_page_fits_a_phone(browse: Browse, server: ServerProcess) -> None:
+    """The moderator's phone opens the results page from its own page: it must fit."""
+    two_rounds(browse, server)
+    page = browse.page("results page, phone", PHONE)
+    page.goto(server.urls["moderator"].replace("/moderator?", "/results?"))
+    expect(page.locator(".report-shift").first).to_be_visible()
+    problems = []
+    for width, height in ((320, 568), (360, 640), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        settle(page)
+        found = layout_problems(page, REPORT_BLOCKS, scrolls=True)
+        problems += [f"{width}x{height}: {problem}" for problem in found]
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_results_page_fits_a_phone_with_long_words(browser: Browser, tmp_path: Path) -> None:
+    """Words longer than a phone's line (the deck check allows them) break inside it."""
+    deck = tmp_path / "long-words.toml"
+    deck.write_text(LONG_WORDS_DECK, encoding="utf-8")
+    server = ServerProcess(tmp_path).start("--deck", str(deck))
+    browse = Browse(browser, server)
+    try:
+        moderator = browse.page("moderator")
+        moderator.goto(server.urls["moderator"])
+        phone = browse.page("phone")
+        phone.goto(f"/{server.code}")
+        control(moderator, "Volgende →", "ready")
+        control(moderator, "Stemming openen", "open")
+        vote(phone, "Ziektekostenverzekeringspremies")
+        control(moderator, "Stemming sluiten", "closed")
+        page = browse.page("results page, phone", PHONE)
+        page.goto(server.urls["moderator"].replace("/moderator?", "/results?"))
+        expect(page.locator(".report-round").first).to_be_visible()
+        problems = []
+        for width, height in ((320, 568), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            settle(page)
+            found = layout_problems(page, [*REPORT_BLOCKS, ".report-context li"], scrolls=True)
+            problems += [f"{width}x{height}: {problem}" for problem in found]
+        assert not problems, "\n".join(problems[:40])
+        browse.check()
+    finally:
+        browse.close()
+        server.stop()
