@@ -353,7 +353,7 @@ def test_a_read_of_the_halls_reasons_is_not_kept_once_it_can_serve_no_one(
 ):
     """The kept reads are dropped after their second: a server that runs for weeks of events,
     each with a round of reasons, does not keep every one of them in memory."""
-    import polling.realtime.reasons as realtime_reasons
+    from polling.realtime import coalesce
 
     moderator, phone = clients.moderator(), clients.phone()
     control(moderator, "next", "open")
@@ -363,10 +363,10 @@ def test_a_read_of_the_halls_reasons_is_not_kept_once_it_can_serve_no_one(
     assert moderator.emit("reasons_show", {"shown": True}, callback=True) == {"ok": True}
     assert sync(phone)["total"] == 1
     publisher = app.extensions["polling_reasons"]
-    assert clients.event.id in publisher.read
+    assert clients.event.id in publisher.kept
 
-    later = realtime_reasons.time.monotonic() + realtime_reasons.HALL_SECONDS
-    monkeypatch.setattr(realtime_reasons.time, "monotonic", lambda: later)
+    later = coalesce.time.monotonic() + coalesce.KEEP_SECONDS
+    monkeypatch.setattr(coalesce.time, "monotonic", lambda: later)
     with app.app_context(), db.session() as db_session:
         assert publisher.hall(db_session, clients.event.id + 1000) is None  # another event
-    assert clients.event.id not in publisher.read
+    assert clients.event.id not in publisher.kept

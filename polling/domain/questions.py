@@ -750,16 +750,12 @@ class Board:
         }
 
     def own(self, participant_id: int) -> list[dict[str, Any]]:
-        """A phone's own questions. A dismissed one stays "pending" for its asker."""
-        mine = []
-        for question in self.questions:
-            if question.participant_id != participant_id:
-                continue
-            view = self.view(question)
-            if question.state == DISMISSED:
-                view["state"] = PENDING
-            mine.append(view)
-        return mine
+        """A phone's own questions (see `as_its_asker_sees_it`)."""
+        return [
+            as_its_asker_sees_it(self.view(question), question)
+            for question in self.questions
+            if question.participant_id == participant_id
+        ]
 
     def moderator(self) -> dict[str, Any]:
         """Everything, for the moderator: the queue, the lists, the settings."""
@@ -801,6 +797,46 @@ def board(session: Session, event_id: int) -> Board | None:
     return Board(
         event, settings_for(session, event_id), questions, upvote_counts(session, event_id), muted
     )
+
+
+def as_its_asker_sees_it(view: dict[str, Any], question: Question) -> dict[str, Any]:
+    """A question's view for its asker: a dismissed one stays "pending" for them."""
+    if question.state == DISMISSED:
+        view["state"] = PENDING
+    return view
+
+
+def own_questions(session: Session, event_id: int, participant_id: int) -> list[dict[str, Any]]:
+    """A phone's own questions as `Board.own` gives them, read for that phone alone: the
+    hall's lists are read once for all the phones that ask (polling.realtime.coalesce)."""
+    event = session.get(Event, event_id)
+    if event is None:
+        return []
+    asked = list(
+        session.scalars(
+            select(Question)
+            .where(Question.event_id == event_id, Question.participant_id == participant_id)
+            .order_by(Question.number)
+        )
+    )
+    if not asked:
+        return []
+    counts = dict(
+        session.execute(
+            select(QuestionVote.question_id, func.count())
+            .where(QuestionVote.question_id.in_([question.id for question in asked]))
+            .group_by(QuestionVote.question_id)
+        ).all()
+    )
+    return [
+        as_its_asker_sees_it(
+            question_view(
+                event, question, counts.get(question.id, 0) + (question.archived_upvotes or 0)
+            ),
+            question,
+        )
+        for question in asked
+    ]
 
 
 def own_upvotes(session: Session, event_id: int, participant_id: int) -> list[int]:

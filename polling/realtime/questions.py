@@ -68,21 +68,28 @@ def on_questions_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
     if not _limits().requests_per_connection.allow(_sid()):
         return TOO_FAST
     with db.session() as db_session:
+        if identity.participant_id is not None:
+            # Joined first: a change from now on reaches this phone as an update.
+            join_room(participant_room(identity.event_id, identity.participant_id))
+            join_room(hall_room(identity.event_id))
+            hall = _publisher().hall(db_session, identity.event_id)
+            if hall is None:
+                return error("unknown_event", "This event no longer exists.")
+            payload = {
+                **hall,
+                "mine": questions.own_questions(
+                    db_session, identity.event_id, identity.participant_id
+                ),
+                "upvoted": questions.own_upvotes(
+                    db_session, identity.event_id, identity.participant_id
+                ),
+            }
+            db_session.commit()  # settings_for may have stored an old event's defaults
+            return {"ok": True, "questions": payload}
         board = questions.board(db_session, identity.event_id)
         if board is None:
             return error("unknown_event", "This event no longer exists.")
-        if identity.participant_id is not None:
-            join_room(participant_room(identity.event_id, identity.participant_id))
-            join_room(hall_room(identity.event_id))
-            payload = board.audience(LIST_SIZE)
-            payload["mine"] = board.own(identity.participant_id)
-            payload["upvoted"] = questions.own_upvotes(
-                db_session, identity.event_id, identity.participant_id
-            )
-        elif identity.role == MODERATOR:
-            payload = board.moderator()
-        else:
-            payload = board.screen()
+        payload = board.moderator() if identity.role == MODERATOR else board.screen()
         db_session.commit()  # settings_for may have stored an old event's defaults
     return {"ok": True, "questions": payload}
 
@@ -249,6 +256,17 @@ class QuestionPublisher(HallPublisher):
     def __init__(self, app: Flask) -> None:
         super().__init__(app)
         self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's lists last sent
+
+    def hall(self, db_session: Session, event_id: int) -> dict[str, Any] | None:
+        """What every phone of the hall sees of the questions (do not change it: it is
+        shared), or None if the event is gone; read once for all the phones that ask (see
+        HallPublisher.hall_view)."""
+
+        def read() -> dict[str, Any] | None:
+            board = questions.board(db_session, event_id)
+            return None if board is None else board.audience(LIST_SIZE)
+
+        return self.hall_view(event_id, read)
 
     def publish(self, event_id: int, question_ids: set[int], *, audience: bool = True) -> None:
         """Send the moderator's and projector's lists, and (if it changed) the hall's; each

@@ -7,8 +7,6 @@ what changed. The hall's lists are paced like the questions' (polling.realtime.c
 
 from __future__ import annotations
 
-import itertools
-import time
 from functools import lru_cache
 from typing import Any
 
@@ -29,9 +27,6 @@ from polling.realtime.questions import as_moderator, as_upvote, refusal
 
 # Noted as a changed item when a vote came in: no reason has this id.
 VOTED = 0
-# How long one read of the hall's reasons may serve the phones that ask (reasons_sync) while
-# this process notes no change: the hall's own updates are paced about as slowly.
-HALL_SECONDS = 1.0
 
 
 def hall_room(event_id: int) -> str:
@@ -172,41 +167,17 @@ class ReasonPublisher(HallPublisher):
     def __init__(self, app: Flask) -> None:
         super().__init__(app)
         self.sent: dict[int, dict[str, Any]] = {}  # event id -> the hall's payload last sent
-        self.change_numbers = itertools.count(1)  # next() is atomic, also between threads
-        self.changes: dict[int, int] = {}  # event id -> the number of its last change
-        # event id -> (its last change before it was read, when, round id, the hall's view)
-        self.read: dict[int, tuple[int, float, int, dict[str, Any]]] = {}
-
-    def changed(self, event_id: int, *item_ids: int, screens_now: bool = False) -> None:
-        self.changes[event_id] = next(self.change_numbers)
-        super().changed(event_id, *item_ids, screens_now=screens_now)
 
     def hall(self, db_session: Session, event_id: int) -> tuple[int, dict[str, Any]] | None:
         """The round on screen's id and what every phone of the hall sees of its reasons (do
-        not change it: it is shared), or None outside a round.
+        not change it: it is shared), or None outside a round; read once for all the phones
+        that ask (see HallPublisher.hall_view)."""
 
-        Every phone asks for it the moment the moderator shows the reasons, and reading a
-        round of 3,000 took 80 ms: a hall of 10,000 held the server for minutes. So one read
-        serves every phone that asks until this process notes a change, and for HALL_SECONDS
-        at most: another process's changes are not noted here.
-        """
-        last_change = self.changes.get(event_id, 0)
-        kept = self.read.get(event_id)
-        if kept and kept[0] == last_change and time.monotonic() - kept[1] < HALL_SECONDS:
-            return kept[2], kept[3]
-        now = time.monotonic()
-        # Reads that can serve no one any more go, so the events of a long-running server
-        # (each with a round of reasons) do not stay in memory.
-        for expired in [key for key, kept in self.read.items() if now - kept[1] >= HALL_SECONDS]:
-            del self.read[expired]
-        board = reasons.reason_board(db_session, event_id)
-        if board is None:
-            self.read.pop(event_id, None)
-            return None
-        view = board.audience()
-        # The last change before the read: one noted during it makes this read stale at once.
-        self.read[event_id] = (last_change, now, board.round_.id, view)
-        return board.round_.id, view
+        def read() -> tuple[int, dict[str, Any]] | None:
+            board = reasons.reason_board(db_session, event_id)
+            return None if board is None else (board.round_.id, board.audience())
+
+        return self.hall_view(event_id, read)
 
     def vote_committed(self, event_id: int) -> None:
         """A vote may have moved a reason to the other side: look at the next tick."""
@@ -219,7 +190,6 @@ class ReasonPublisher(HallPublisher):
             board = reasons.reason_board(db_session, event_id)
             if board is None:
                 self.sent.pop(event_id, None)
-                self.read.pop(event_id, None)
                 return
             moderator, screen = board.moderator(), _screen(board)
             hall = board.audience() if audience else None
