@@ -3,7 +3,9 @@
 Phones never get a message per upvote: a publisher remembers only *which* events (and items)
 changed, and sends the hall's list at most once per interval per event, and only when it
 changed; the moderator and the projector get theirs at once after a moderator action. The
-lists always come from the database, so every process sends the same.
+lists always come from the database, so every process sends the same. A phone that asks for
+the lists (its sync, after every reconnect) gets the hall's from one read shared by the phones
+that ask within a second (`hall_view`).
 """
 
 from __future__ import annotations
