@@ -23,6 +23,11 @@ Reported (last stdout line, JSON): how long until every phone is back with its o
 `/healthz` answered throughout, and whether every tally the projector got was right. The
 projector and moderator stay on the server's side of the link, as on the venue's wired network.
 
+With `--questions N` the hall follows the questions, as when the Vragen tab is open: the first N
+phones each ask one before the blip, and every phone asks for the lists (`questions_sync`) once
+connected and again after every reconnect, as static/js/questions-common.js does; a phone is
+back once it has its vote and the lists.
+
 Exit status: 0 all back with the right vote, 1 a phone shown another vote or a wrong tally,
 2 the run failed or not all came back within --timeout.
 """
@@ -46,6 +51,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness import hall
 from benchmarks.harness.clients import (
     CONNECT_TIMEOUT,
     browser_backoff,
@@ -100,6 +106,7 @@ class Phone:
         import socketio
 
         self.worker = worker
+        self.index = index
         self.rng = random.Random(index)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         # Our own reconnection below: python-socketio's adds ±0.5 s, not ±50 %, and waits 1 s
@@ -119,6 +126,8 @@ class Phone:
         self.dropped = False  # lost its connection after arm
         self.back_at: float | None = None
         self.back_choice: Any = None
+        self.state_back_at: float | None = None  # its state (and vote) shown again
+        self.lists_back_at: float | None = None  # the questions' lists too (--questions)
         self.attempts = 0
         self.failures: dict[str, int] = {}
         self.reconnecting: asyncio.Task | None = None
@@ -141,12 +150,33 @@ class Phone:
                     transports=self.transports,
                     wait_timeout=CONNECT_TIMEOUT,
                 )
-                return
+                break
             except Refused:
                 if attempt == JOIN_ATTEMPTS - 1:
                     raise
                 await self.drop_transport(2)
                 await asyncio.sleep(browser_backoff(attempt, self.rng))
+        if self.worker.questions:
+            if self.index < self.worker.questions:
+                text = f"Vraag {self.index}: hoe zit het met {hall.words(self.rng, 4)}?"
+                await self.sio.call("question_ask", {"text": text}, timeout=60)
+            await self.follow_questions()
+
+    async def follow_questions(self) -> None:
+        """The Vragen tab's questions_sync, sent on every connect."""
+        reply = await self.sio.call("questions_sync", {}, timeout=CONNECT_TIMEOUT)
+        if not (isinstance(reply, dict) and reply.get("ok")):
+            raise RuntimeError(f"questions_sync refused: {reply}")
+        if self.armed and self.lists_back_at is None:
+            self.lists_back_at = time.time()
+            self.came_back()
+
+    def came_back(self) -> None:
+        """Back once its vote is shown, and (--questions) the lists too."""
+        if self.state_back_at is not None and (
+            not self.worker.questions or self.lists_back_at is not None
+        ):
+            self.back_at = max(self.state_back_at, self.lists_back_at or 0)
 
     async def vote(self, round_id: int) -> bool:
         choice = self.rng.choice(("agree", "disagree"))
@@ -158,10 +188,11 @@ class Phone:
 
     async def on_state(self, data: dict[str, Any]) -> None:
         # Only the state sent on (re)connect carries can_control.
-        if self.armed and self.back_at is None and "can_control" in data:
-            self.back_at = time.time()
+        if self.armed and self.state_back_at is None and "can_control" in data:
+            self.state_back_at = time.time()
             you = data.get("you")
             self.back_choice = you.get("choice") if isinstance(you, dict) else None
+            self.came_back()
 
     async def on_connect_error(self, data: Any = None) -> None:
         retry_after = busy_retry_after(data)
@@ -198,11 +229,17 @@ class Phone:
                             transports=self.transports,
                             wait_timeout=CONNECT_TIMEOUT,
                         )
-                    return
+                    break
                 except Exception as error:
                     name = "busy_retry" if self.retry_after else type(error).__name__
                     self.failures[name] = self.failures.get(name, 0) + 1
                     await self.drop_transport(2)
+            if self.worker.questions and not self.closing:
+                try:
+                    await self.follow_questions()
+                except Exception as error:  # the page shows no lists: this phone is not back
+                    name = f"questions_sync {type(error).__name__}"
+                    self.failures[name] = self.failures.get(name, 0) + 1
         finally:
             self.reconnecting = None
 
@@ -244,6 +281,7 @@ class Worker:
         # The page's order: WebSocket at once (python-engineio has no fallback to long-polling,
         # so this is WebSocket only), or long-polling first, then the upgrade.
         self.transports = ["polling", "websocket"] if config["polling_first"] else ["websocket"]
+        self.questions: int = config["questions"]
         self.phones: list[Phone] = []
 
     @staticmethod
@@ -503,6 +541,7 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
                 "code": server.code,
                 "indices": list(range(w, args.phones, count)),
                 "polling_first": args.polling_first,
+                "questions": args.questions,
             }
             process = await asyncio.create_subprocess_exec(
                 "ip", "netns", "exec", network.name, sys.executable, "-m", "benchmarks.blip",
@@ -598,6 +637,7 @@ async def bench(args: argparse.Namespace, network: Network, tmp: Path) -> dict[s
             "down_s": args.down if args.mode == "blip" else None,
             "offline_event": args.offline if args.mode == "blip" else None,
             "transports": "polling,websocket" if args.polling_first else "websocket",
+            "questions": args.questions,
             "joined": args.phones - sum(join_failed.values()),
             "join_s": round(join_s, 2),
             # Each join: the vote page, the handshake (and upgrade), the namespace, the state.
@@ -670,6 +710,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="phones connect by long-polling, then upgrade (the page's way before 2026-12-02; "
         "default: WebSocket at once, as the page does)",
+    )
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=0,
+        help="the hall follows the questions: this many asked before the blip (default: none)",
     )
     parser.add_argument("--workers", type=int, default=0, help="phone processes (default N/500)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for all")
