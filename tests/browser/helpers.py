@@ -268,3 +268,33 @@ class Browse:
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+# Words the deck check accepts that no phone line holds: Dutch compounds and web addresses.
+ADDRESS = "www.rijksoverheid.nl/onderwerpen/arbeidsongeschiktheidsverzekeringen"
+LONG_WORDS_DECK = f"""
+title = "Arbeidsongeschiktheidsverzekeringen en zorgverzekeringsmaatschappijen"
+language = "nl"
+
+[[panel]]
+name = "Prof. Dr. Geert-Jan Geersing"
+role = "Hoogleraar Gezondheidszorginnovatiemanagement"
+
+[[statements]]
+key = "words"
+theme = "Arbeidsongeschiktheidsverzekeringen"
+statement = "Zorgverzekeringsmaatschappijen moeten dit vergoeden: {ADDRESS}"
+[[statements.options]]
+key = "premies"
+label = "Ziektekostenverzekeringspremies"
+[[statements.options]]
+key = "uitkering"
+label = "Arbeidsongeschiktheidsuitkering"
+[[statements.facts]]
+text = "Zie {ADDRESS}/cijfers-2025"
+source = "{ADDRESS}/monitor-zorg-en-technologie"
+
+[[statements]]
+key = "second"
+statement = "Kort."
+"""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from polling.domain.models import Participant, Statement
 from polling.domain.reason_models import Reason
 from tests.browser.helpers import (
+    LONG_WORDS_DECK,
     PHONE,
     Browse,
     axe_check,
@@ -23,7 +24,6 @@ from tests.browser.helpers import (
     vote,
 )
 from tests.browser.layout import layout_problems
-from tests.browser.test_screens import LONG_WORDS_DECK
 from tests.server_process import ServerProcess
 
 if TYPE_CHECKING:

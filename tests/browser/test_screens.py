@@ -16,6 +16,7 @@ import pytest
 
 from polling.domain.decks import MAX_FACTS_FOR_OPTIONS
 from tests.browser.helpers import (
+    LONG_WORDS_DECK,
     PHONE,
     PROJECTOR,
     REPORT,
@@ -224,36 +225,6 @@ def take_readme_screenshots(presenter: Page) -> None:
         settle(presenter)
         screenshot(presenter, name)
     presenter.set_viewport_size(PROJECTOR["viewport"])
-
-
-# Words the deck check accepts that no phone line holds: Dutch compounds and web addresses.
-ADDRESS = "www.rijksoverheid.nl/onderwerpen/arbeidsongeschiktheidsverzekeringen"
-LONG_WORDS_DECK = f"""
-title = "Arbeidsongeschiktheidsverzekeringen en zorgverzekeringsmaatschappijen"
-language = "nl"
-
-[[panel]]
-name = "Prof. Dr. Geert-Jan Geersing"
-role = "Hoogleraar Gezondheidszorginnovatiemanagement"
-
-[[statements]]
-key = "words"
-theme = "Arbeidsongeschiktheidsverzekeringen"
-statement = "Zorgverzekeringsmaatschappijen moeten dit vergoeden: {ADDRESS}"
-[[statements.options]]
-key = "premies"
-label = "Ziektekostenverzekeringspremies"
-[[statements.options]]
-key = "uitkering"
-label = "Arbeidsongeschiktheidsuitkering"
-[[statements.facts]]
-text = "Zie {ADDRESS}/cijfers-2025"
-source = "{ADDRESS}/monitor-zorg-en-technologie"
-
-[[statements]]
-key = "second"
-statement = "Kort."
-"""
 
 
 def test_long_words_stay_on_the_phone_screens(browser: Browser, tmp_path: Path) -> None:
