@@ -159,7 +159,9 @@ class Phone:
         if self.worker.questions:
             if self.index < self.worker.questions:
                 text = f"Vraag {self.index}: hoe zit het met {hall.words(self.rng, 4)}?"
-                await self.sio.call("question_ask", {"text": text}, timeout=60)
+                reply = await self.sio.call("question_ask", {"text": text}, timeout=60)
+                if not (isinstance(reply, dict) and reply.get("ok")):
+                    raise RuntimeError(f"question_ask refused: {reply}")
             await self.follow_questions()
 
     async def follow_questions(self) -> None:
