@@ -6,11 +6,13 @@ A test module imports from here, never from another test module.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -22,8 +24,9 @@ import websocket
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 from socketio import base_client as socketio_base_client
+from sqlalchemy import event as sqlalchemy_event
 
-from polling import socketio
+from polling import db, socketio
 from polling.config import BUNDLED_DECKS
 from polling.domain.models import Event
 from tests.server_process import ServerProcess
@@ -274,3 +277,18 @@ def csrf(browser, path: str = "/organiser/login") -> str:
 
 def log_in(browser, password: str):
     return browser.post("/organiser/login", data={"password": password, "csrf": csrf(browser)})
+
+
+@contextlib.contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)

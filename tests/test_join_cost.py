@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import event as sqlalchemy_event
-
 from polling import db
 from polling.domain.events import create_event, delete_event
-from tests.support import Clients, control, last_state
+from tests.support import Clients, control, last_state, statements_run
 
 # The vote page: the event's id by its code, its Q&A mode. The connect: the id again, whether
 # the phone is a participant already (one coming back is not written; a new one is, by the
@@ -27,16 +25,8 @@ def test_a_phone_joining_reads_only_what_moves(clients):
     moderator = clients.moderator()
     control(moderator, "next", "open")
     clients.phone()  # the first join of the process reads the event's content
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         phone = clients.phone()
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
     state = last_state(phone)
     assert state["phase"] == "open"
     assert state["statement"]["key"] == "value"

@@ -3,12 +3,11 @@ what, acks and errors, and who hears about it."""
 
 from __future__ import annotations
 
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from polling import db
 from polling.domain.question_models import Question, QuestionVote
-from tests.support import received
+from tests.support import received, statements_run
 
 
 def sync(client) -> dict:
@@ -199,16 +198,8 @@ def test_a_hall_coming_back_reads_the_questions_once(clients):
     moderate(moderator, ids[0], "dismiss")
     reply = phones[2].emit("question_upvote", {"question": ids[3], "up": True}, callback=True)
     assert reply["ok"] is True
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         views = [sync(phone) for phone in phones]
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
     whole_lists = [
         s
         for s in statements

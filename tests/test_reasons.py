@@ -4,7 +4,6 @@ hears about them."""
 
 from __future__ import annotations
 
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from polling import create_app, db
@@ -12,7 +11,15 @@ from polling.domain import reasons
 from polling.domain.decks import load_deck
 from polling.domain.events import create_event
 from polling.domain.reason_models import Reason
-from tests.support import PANEL_DECK, Clients, app_settings, control, last_state, received
+from tests.support import (
+    PANEL_DECK,
+    Clients,
+    app_settings,
+    control,
+    last_state,
+    received,
+    statements_run,
+)
 
 
 def sync(client) -> dict:
@@ -321,16 +328,8 @@ def test_when_the_reasons_are_shown_the_hall_asks_at_once_and_they_are_read_once
         vote(phone, ("agree", "disagree")[number % 2])
         assert give(phone, round_id, f"Reden nummer {number}")["ok"] is True
     assert moderator.emit("reasons_show", {"shown": True}, callback=True) == {"ok": True}
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         views = [sync(phone) for phone in phones]
-    finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
     assert len([s for s in statements if "reasons.original_text" in s]) == 1, statements
     hall = {key: value for key, value in views[0].items() if key not in ("mine", "upvoted")}
     assert hall["total"] == len(phones)
