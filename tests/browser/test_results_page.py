@@ -32,16 +32,23 @@ if TYPE_CHECKING:
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
-def two_rounds(browse: Browse, server: ServerProcess) -> Page:
-    """One phone votes Eens, then Oneens after a new round; returns the moderator's page."""
+def first_round(browse: Browse, server: ServerProcess, choice: str) -> tuple[Page, Page]:
+    """One phone votes `choice` on the first statement, then voting closes; returns the
+    moderator's page and the phone's."""
     moderator = browse.page("moderator")
     moderator.goto(server.urls["moderator"])
     phone = browse.page("phone")
     phone.goto(f"/{server.code}")
     control(moderator, "Volgende →", "ready")
     control(moderator, "Stemming openen", "open")
-    vote(phone, "Eens")
+    vote(phone, choice)
     control(moderator, "Stemming sluiten", "closed")
+    return moderator, phone
+
+
+def two_rounds(browse: Browse, server: ServerProcess) -> Page:
+    """One phone votes Eens, then Oneens after a new round; returns the moderator's page."""
+    moderator, phone = first_round(browse, server, "Eens")
     control(moderator, "Nieuwe ronde", "open")  # a new round opens voting at once
     vote(phone, "Oneens")
     control(moderator, "Stemming sluiten", "closed")
@@ -166,14 +173,7 @@ def test_results_page_fits_a_phone_with_long_words(browser: Browser, tmp_path: P
     server = ServerProcess(tmp_path).start("--deck", str(deck))
     browse = Browse(browser, server)
     try:
-        moderator = browse.page("moderator")
-        moderator.goto(server.urls["moderator"])
-        phone = browse.page("phone")
-        phone.goto(f"/{server.code}")
-        control(moderator, "Volgende →", "ready")
-        control(moderator, "Stemming openen", "open")
-        vote(phone, "Ziektekostenverzekeringspremies")
-        control(moderator, "Stemming sluiten", "closed")
+        first_round(browse, server, "Ziektekostenverzekeringspremies")
         page = browse.page("results page, phone", PHONE)
         page.goto(server.urls["moderator"].replace("/moderator?", "/results?"))
         expect(page.locator(".report-round").first).to_be_visible()
