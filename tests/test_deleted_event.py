@@ -52,3 +52,36 @@ def test_a_connection_of_a_deleted_event_is_refused_everything(app, deck, client
     assert new_phone.emit("sync", callback=True)["state"]["phase"] == "open"
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Vote)) == 1
+
+
+def test_the_questions_and_reasons_of_a_deleted_event_are_refused_as_gone(app, deck, clients):
+    """The hall's talk-back requests say `event_gone` too, as the protocol promises for any
+    request of a connection that outlived its event, and change nothing."""
+    moderator, phone = clients.moderator(), clients.phone()
+    control(moderator, "next", "open")
+    round_id = last_state(phone)["round"]["id"]
+    assert phone.emit("vote", {"round": round_id, "choice": "agree"}, callback=True)["ok"]
+    asked = phone.emit("question_ask", {"text": "Wat kost dit?"}, callback=True)
+    given = phone.emit("reason_give", {"round": round_id, "text": "Omdat het helpt"}, callback=True)
+    assert asked["ok"] and given["ok"], (asked, given)
+    question_id, reason_id = asked["question"]["id"], given["reason"]["id"]
+    with db.session() as session:
+        delete_event(session, clients.event.id)
+
+    wrong = []
+    for client, event, data in (
+        (phone, "questions_sync", {}),
+        (moderator, "questions_sync", {}),
+        (phone, "question_ask", {"text": "En wat levert het op?"}),
+        (phone, "question_upvote", {"question": question_id, "up": True}),
+        (moderator, "question_moderate", {"question": question_id, "action": "approve"}),
+        (phone, "reasons_sync", {}),
+        (moderator, "reasons_sync", {}),
+        (phone, "reason_give", {"round": round_id, "text": "Omdat het werkt"}),
+        (phone, "reason_upvote", {"reason": reason_id, "up": True}),
+        (moderator, "reasons_show", {"shown": True}),
+    ):
+        reply = client.emit(event, data, callback=True)
+        if not (reply["ok"] is False and reply["error"] == "event_gone"):
+            wrong.append((event, reply))
+    assert wrong == [], "\n".join(map(repr, wrong))

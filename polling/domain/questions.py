@@ -379,9 +379,10 @@ def upvote(connection: Connection, participant_id: int, question_id: int, up: bo
                 QuestionVote.participant_id == participant_id,
             )
         )
-        if _question_event(connection, question_id) != _participant_event(
-            connection, participant_id
-        ):
+        voter_event = _participant_event(connection, participant_id)
+        if voter_event is None:  # ids are never reused: its event was deleted
+            raise QuestionError("event_gone", "This event has been deleted.")
+        if _question_event(connection, question_id) != voter_event:
             raise QuestionError("unknown_question", "There is no such question in this event.")
     return connection.execute(
         select(func.count())
@@ -419,7 +420,10 @@ def _upvote_refusal(connection: Connection, participant_id: int, question_id: in
             Question.id == question_id
         )
     ).first()
-    if found is None or found.event_id != _participant_event(connection, participant_id):
+    voter_event = _participant_event(connection, participant_id)
+    if voter_event is None:  # ids are never reused: its event was deleted
+        return QuestionError("event_gone", "This event has been deleted.")
+    if found is None or found.event_id != voter_event:
         return QuestionError("unknown_question", "There is no such question in this event.")
     if found.participant_id == participant_id:
         return QuestionError("own_question", "You cannot upvote your own question.")
@@ -588,6 +592,7 @@ def _question(session: Session, event_id: int, question_id: Any) -> Question:
         raise QuestionError("bad_request", "Send {question: <id>}.")
     question = session.get(Question, question_id)
     if question is None or question.event_id != event_id:
+        _require_event(session, event_id)
         raise QuestionError("unknown_question", "There is no such question in this event.")
     return question
 
@@ -595,7 +600,7 @@ def _question(session: Session, event_id: int, question_id: Any) -> Question:
 def _require_event(session: Session, event_id: int) -> Event:
     event = session.get(Event, event_id)
     if event is None:
-        raise QuestionError("unknown_event", "This event no longer exists.")
+        raise QuestionError("event_gone", "This event has been deleted.")
     return event
 
 

@@ -261,7 +261,10 @@ def upvote(connection: Connection, participant_id: int, reason_id: int, up: bool
                 ReasonVote.reason_id == reason_id, ReasonVote.participant_id == participant_id
             )
         )
-        if _reason_event(connection, reason_id) != _participant_event(connection, participant_id):
+        voter_event = _participant_event(connection, participant_id)
+        if voter_event is None:  # ids are never reused: its event was deleted
+            raise ReasonError("event_gone", "This event has been deleted.")
+        if _reason_event(connection, reason_id) != voter_event:
             raise ReasonError("unknown_reason", "There is no such reason in this event.")
     return connection.execute(
         select(func.count()).select_from(ReasonVote).where(ReasonVote.reason_id == reason_id)
@@ -294,7 +297,10 @@ def _upvote_refusal(connection: Connection, participant_id: int, reason_id: int)
         .join(Statement, Statement.id == Reason.statement_id)
         .where(Reason.id == reason_id)
     ).first()
-    if found is None or found.event_id != _participant_event(connection, participant_id):
+    voter_event = _participant_event(connection, participant_id)
+    if voter_event is None:  # ids are never reused: its event was deleted
+        return ReasonError("event_gone", "This event has been deleted.")
+    if found is None or found.event_id != voter_event:
         return ReasonError("unknown_reason", "There is no such reason in this event.")
     if found.participant_id == participant_id:
         return ReasonError("own_reason", "You cannot upvote your own reason.")
@@ -370,7 +376,7 @@ def show(session: Session, event_id: int, shown: Any) -> Statement:
         raise ReasonError("bad_request", "Send {shown: true|false}.")
     event = session.get(Event, event_id)
     if event is None:
-        raise ReasonError("unknown_event", "This event no longer exists.")
+        raise ReasonError("event_gone", "This event has been deleted.")
     statement = event.current_statement
     if statement is None:
         raise ReasonError("no_statement", "No statement is on screen.")
@@ -400,6 +406,8 @@ def _reason(session: Session, event_id: int, reason_id: Any) -> Reason:
         raise ReasonError("bad_request", "Send {reason: <id>}.")
     reason = session.get(Reason, reason_id)
     if reason is None or reason.event_id != event_id:
+        if session.get(Event, event_id) is None:
+            raise ReasonError("event_gone", "This event has been deleted.")
         raise ReasonError("unknown_reason", "There is no such reason in this event.")
     return reason
 

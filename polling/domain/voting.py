@@ -177,7 +177,7 @@ def control(session: Session, event_id: int, action: str, seconds: int | None = 
     """
     event = session.get(Event, event_id)
     if event is None:
-        raise VotingError("unknown_event", "This event no longer exists.")
+        raise VotingError("event_gone", "This event has been deleted.")
     if action not in ACTIONS:
         raise VotingError("unknown_action", f"Unknown action {action!r}.")
     if seconds is not None and (

@@ -74,7 +74,7 @@ def on_questions_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
             join_room(hall_room(identity.event_id))
             hall = _publisher().hall(db_session, identity.event_id)
             if hall is None:
-                return error("unknown_event", "This event no longer exists.")
+                return error("event_gone", "This event has been deleted.")
             payload = {
                 **hall,
                 "mine": questions.own_questions(
@@ -88,7 +88,7 @@ def on_questions_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
             return {"ok": True, "questions": payload}
         board = questions.board(db_session, identity.event_id)
         if board is None:
-            return error("unknown_event", "This event no longer exists.")
+            return error("event_gone", "This event has been deleted.")
         payload = board.moderator() if identity.role == MODERATOR else board.screen()
         db_session.commit()  # settings_for may have stored an old event's defaults
     return {"ok": True, "questions": payload}

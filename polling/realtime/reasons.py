@@ -18,6 +18,7 @@ from polling import db, socketio
 from polling.domain import reasons
 from polling.domain.errors import Refused
 from polling.domain.events import MODERATOR, PRESENTER
+from polling.domain.models import Event
 from polling.domain.roles import ROLES
 from polling.domain.words import words_by_side
 from polling.realtime.broadcast import broadcast_state, room
@@ -49,7 +50,7 @@ def on_reasons_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
             join_room(hall_room(identity.event_id))
             hall = _publisher().hall(db_session, identity.event_id)
             if hall is None:
-                return {"ok": True, "reasons": None}
+                return _no_round(db_session, identity.event_id)
             round_id, view = hall
             payload = {
                 **view,
@@ -61,10 +62,17 @@ def on_reasons_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
         else:
             board = reasons.reason_board(db_session, identity.event_id)
             if board is None:
-                return {"ok": True, "reasons": None}
+                return _no_round(db_session, identity.event_id)
             payload = board.moderator() if identity.role == MODERATOR else _screen(board)
         db_session.commit()  # settings_for may have stored an old event's defaults
     return {"ok": True, "reasons": payload}
+
+
+def _no_round(db_session: Session, event_id: int) -> dict[str, Any]:
+    """The reply when no round is on screen, or the event is gone."""
+    if db_session.get(Event, event_id) is None:
+        return error("event_gone", "This event has been deleted.")
+    return {"ok": True, "reasons": None}
 
 
 @socketio.on("reason_give")
