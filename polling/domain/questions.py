@@ -34,6 +34,7 @@ from polling.domain.question_models import (
     QuestionSettings,
     QuestionVote,
 )
+from polling.domain.text import storable
 
 MIN_LENGTH = 3
 MAX_LENGTH = 300
@@ -203,16 +204,6 @@ def change_settings(session: Session, event_id: int, changes: dict[str, Any]) ->
     return settings
 
 
-def _storable(value: str) -> bool:
-    """Whether a string can be stored: JSON's "\\ud800" decodes to a lone surrogate, which no
-    database's encoding takes; its write would fail, and the phone be told to try again."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 # ---------- asking ----------
 
 
@@ -231,7 +222,7 @@ def check_question(
     """Validate what a phone sent; raise QuestionError with a clear code if it is wrong."""
     if settings.mode != "open":
         raise QuestionError("questions_closed", "Questions cannot be asked now.")
-    if not isinstance(text_, str) or not _storable(text_):
+    if not isinstance(text_, str) or not storable(text_):
         raise QuestionError("bad_request", "Send {text, name, panel}.")
     cleaned = " ".join(text_.split())
     if len(cleaned) < MIN_LENGTH:
@@ -243,10 +234,10 @@ def check_question(
     given = " ".join((name or "").split()) or None
     if settings.names == "off":
         given = None
-    if given is not None and not _storable(given):
-        raise QuestionError("bad_request", "The name must be text.")
     elif settings.names == "required" and given is None:
         raise QuestionError("name_required", "Please give your name with the question.")
+    if given is not None and not storable(given):
+        raise QuestionError("bad_request", "The name must be text.")
     if given is not None and len(given) > MAX_NAME_LENGTH:
         raise QuestionError("name_too_long", f"A name has at most {MAX_NAME_LENGTH} characters.")
     if panel_member is not None and (
@@ -472,7 +463,7 @@ def moderate(
 
 
 def _edit(question: Question, text_: Any) -> None:
-    if not isinstance(text_, str) or not _storable(text_):
+    if not isinstance(text_, str) or not storable(text_):
         raise QuestionError("bad_request", "The text must be text.")
     cleaned = " ".join(text_.split())
     if not MIN_LENGTH <= len(cleaned) <= MAX_LENGTH:

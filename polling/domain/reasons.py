@@ -44,6 +44,7 @@ from polling.domain.reason_models import (
 )
 from polling.domain.reason_records import moved_from, upvotes, with_sides
 from polling.domain.state import latest_round_number, round_on_screen
+from polling.domain.text import storable
 from polling.domain.voting import dialect_insert
 
 MIN_LENGTH = 3
@@ -66,10 +67,8 @@ def clean_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ReasonError("bad_request", "Send {round: <id>, text: <your reason>}.")
     cleaned = " ".join(value.split())
-    try:
-        cleaned.encode()
-    except UnicodeEncodeError:
-        raise ReasonError("bad_request", "The reason must be text.") from None
+    if not storable(cleaned):
+        raise ReasonError("bad_request", "The reason must be text.")
     if len(cleaned) < MIN_LENGTH:
         raise ReasonError("too_short", f"A reason needs at least {MIN_LENGTH} characters.")
     if len(cleaned) > MAX_LENGTH:

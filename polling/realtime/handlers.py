@@ -20,6 +20,7 @@ from polling.domain.errors import AccessRefused, Refused
 from polling.domain.limits import Limits
 from polling.domain.models import Event
 from polling.domain.roles import AUDIENCE, MODERATOR, ROLES, SCREENS
+from polling.domain.text import storable
 from polling.realtime.admission import Admission, Busy
 from polling.realtime.broadcast import TallyPublisher, broadcast_state, room
 from polling.realtime.flood import FloodGuard
@@ -108,7 +109,7 @@ def on_vote(data: Any = None, *_extra: Any) -> dict[str, Any]:
     round_id, choice = fields.get("round"), fields.get("choice")
     if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
         return error("bad_request", "Send {round: <id>, choice: <option key>}.")
-    if not _is_text(choice):  # a lone surrogate is no option's key (and no database's text)
+    if not storable(choice):  # a lone surrogate is no option's key (and no database's text)
         return error("unknown_option", f"{choice!r} is not an option of this statement.")
     limits = _limits()
     if not limits.votes_per_connection.allow(_sid()) or not (
@@ -245,15 +246,6 @@ def _is_id(value: Any) -> TypeGuard[int]:
     """A database id: a positive integer that fits in 64 bits (a bigger one would make the
     database driver fail the whole batch of votes it is written with)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
-
-
-def _is_text(value: str) -> bool:
-    """Whether a string can be stored: no lone surrogates (JSON "\\ud800" decodes to one)."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _limits() -> Limits:
