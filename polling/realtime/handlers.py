@@ -46,6 +46,7 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 
 TOO_FAST = error("rate_limited", "Too many requests; wait a moment.")
+EVENT_GONE = error("event_gone", "This event has been deleted.")
 
 
 @socketio.on("connect")

@@ -25,6 +25,7 @@ from polling.domain.state import AUDIENCE
 from polling.realtime.broadcast import broadcast_state, room
 from polling.realtime.coalesce import HallPublisher, item_changes
 from polling.realtime.handlers import (
+    EVENT_GONE,
     TOO_FAST,
     Identity,
     _identity,
@@ -74,7 +75,7 @@ def on_questions_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
             join_room(hall_room(identity.event_id))
             hall = _publisher().hall(db_session, identity.event_id)
             if hall is None:
-                return error("event_gone", "This event has been deleted.")
+                return EVENT_GONE
             payload = {
                 **hall,
                 "mine": questions.own_questions(
@@ -84,12 +85,11 @@ def on_questions_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
                     db_session, identity.event_id, identity.participant_id
                 ),
             }
-            db_session.commit()  # settings_for may have stored an old event's defaults
-            return {"ok": True, "questions": payload}
-        board = questions.board(db_session, identity.event_id)
-        if board is None:
-            return error("event_gone", "This event has been deleted.")
-        payload = board.moderator() if identity.role == MODERATOR else board.screen()
+        else:
+            board = questions.board(db_session, identity.event_id)
+            if board is None:
+                return EVENT_GONE
+            payload = board.moderator() if identity.role == MODERATOR else board.screen()
         db_session.commit()  # settings_for may have stored an old event's defaults
     return {"ok": True, "questions": payload}
 

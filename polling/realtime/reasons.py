@@ -23,7 +23,16 @@ from polling.domain.roles import ROLES
 from polling.domain.words import words_by_side
 from polling.realtime.broadcast import broadcast_state, room
 from polling.realtime.coalesce import HallPublisher, item_changes
-from polling.realtime.handlers import TOO_FAST, _identity, _is_id, _limits, _sid, _writer, error
+from polling.realtime.handlers import (
+    EVENT_GONE,
+    TOO_FAST,
+    _identity,
+    _is_id,
+    _limits,
+    _sid,
+    _writer,
+    error,
+)
 from polling.realtime.questions import as_moderator, as_upvote, refusal
 
 # Noted as a changed item when a vote came in: no reason has this id.
@@ -71,7 +80,7 @@ def on_reasons_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
 def _no_round(db_session: Session, event_id: int) -> dict[str, Any]:
     """The reply when no round is on screen, or the event is gone."""
     if db_session.get(Event, event_id) is None:
-        return error("event_gone", "This event has been deleted.")
+        return EVENT_GONE
     return {"ok": True, "reasons": None}
 
 
