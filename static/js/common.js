@@ -29,6 +29,23 @@ export function optionLabel(option, { lang, fallback }) {
 }
 
 /** Make an element with a class and text. */
+/**
+ * The largest size from `high` down to `low` (px) at which `fits()` holds, found in eight
+ * halvings and left applied by `apply(px)`; `low` if none holds. Returns whether it fits.
+ */
+export function fitSize(apply, fits, high, low) {
+  apply(high);
+  if (fits()) return true;
+  for (let step = 0; step < 8; step += 1) {
+    const middle = (low + high) / 2;
+    apply(middle);
+    if (fits()) low = middle;
+    else high = middle;
+  }
+  apply(low);
+  return fits();
+}
+
 export function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;

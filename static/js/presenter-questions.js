@@ -1,6 +1,6 @@
 // The projector's question view: the question on screen large (number, support, name, panel
 // member), the next few by support smaller. The moderator switches it on and off.
-import { element, format } from "./common.js";
+import { element, fitSize, format } from "./common.js";
 import { questionMeta, syncQuestions } from "./questions-common.js";
 import { socket } from "./presenter.js";
 
@@ -58,13 +58,10 @@ function fit() {
   nextTitle.hidden = items.length === 0;
   if (!text || !overflows()) return;
   const unit = Math.min(innerWidth / 1600, innerHeight / 1080);
-  let high = parseFloat(getComputedStyle(text).fontSize);
-  let low = 36 * unit;
-  for (let step = 0; step < 8; step += 1) {
-    const middle = (low + high) / 2;
-    text.style.fontSize = `${middle}px`;
-    if (overflows()) high = middle;
-    else low = middle;
-  }
-  text.style.fontSize = `${low}px`;
+  fitSize(
+    (px) => { text.style.fontSize = `${px}px`; },
+    () => !overflows(),
+    parseFloat(getComputedStyle(text).fontSize),
+    36 * unit,
+  );
 }

@@ -2,7 +2,7 @@
 // moderator: the reasons the moderator picked, side by side per option (from round 2 also
 // those of people who changed their mind), or each side's most used words sized by how often
 // they were used. The tally stays below, the join box beside it.
-import { element, format, languages, optionLabel, statementText } from "./common.js";
+import { element, fitSize, format, languages, optionLabel, statementText } from "./common.js";
 import { movedMark, optionClass, syncReasons } from "./reasons-common.js";
 import { socket } from "./presenter.js";
 
@@ -185,18 +185,7 @@ function fitType() {
   const { high, low } = SIZES[board.dataset.view] ?? SIZES.reasons;
   const columns = [...board.children];
   const size = (px) => board.style.setProperty("--reason-size", `${px}px`);
-  let top = high * unit;
-  let bottom = low * unit;
-  size(top);
-  if (!columns.some(overflows)) return true;
-  for (let step = 0; step < 8; step += 1) {
-    const middle = (top + bottom) / 2;
-    size(middle);
-    if (columns.some(overflows)) top = middle;
-    else bottom = middle;
-  }
-  size(bottom);
-  return !columns.some(overflows);
+  return fitSize(size, () => !columns.some(overflows), high * unit, low * unit);
 }
 
 /** The last resort (six sides and their longest reasons on a small screen): the one reason a

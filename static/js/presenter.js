@@ -1,7 +1,7 @@
 // The projector: statement, QR code and the live tally. With the moderator key in the URL the
 // keyboard (or a presentation clicker) controls the event.
 import {
-  connect, element, format, languages, localised, renderResults, roundText, showCountdown, showOnline, statementText,
+  connect, element, fitSize, format, languages, localised, renderResults, roundText, showCountdown, showOnline, statementText,
   turnoutText,
 } from "./common.js";
 
@@ -109,17 +109,12 @@ function fit() {
   fitted = layout;
   const unit = Math.min(window.innerWidth / 1600, window.innerHeight / 1080);
   const big = state && (state.phase === "lobby" || state.phase === "finished");
-  let high = (big ? 84 : 80) * unit;
-  let low = 48 * unit;
-  text.style.fontSize = `${high}px`;
-  if (box.scrollHeight <= box.clientHeight) return;
-  for (let step = 0; step < 8; step += 1) {
-    const middle = (low + high) / 2;
-    text.style.fontSize = `${middle}px`;
-    if (box.scrollHeight <= box.clientHeight) low = middle;
-    else high = middle;
-  }
-  text.style.fontSize = `${low}px`;
+  fitSize(
+    (px) => { text.style.fontSize = `${px}px`; },
+    () => box.scrollHeight <= box.clientHeight,
+    (big ? 84 : 80) * unit,
+    48 * unit,
+  );
 }
 window.addEventListener("resize", () => state && fit());
 
