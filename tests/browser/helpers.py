@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from tests.server_process import ServerProcess
 
 try:
     from playwright.sync_api import Locator, Page, expect
@@ -15,8 +19,6 @@ except ImportError:  # the `browser` fixture skips (or fails) with the reason
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
-
-    from tests.server_process import ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Made on every run, into the build folder (not tracked); `make screenshots` copies them to
@@ -268,6 +270,25 @@ class Browse:
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+@contextlib.contextmanager
+def serving_deck(
+    browser: Browser, tmp_path: Path, name: str, deck_text: str
+) -> Iterator[tuple[Browse, ServerProcess]]:
+    """A server running a deck written from `deck_text`, and the pages opened on it; when the
+    block ends, what the pages did is checked (`Browse.check`), and the pages and the server
+    are closed either way."""
+    deck = tmp_path / name
+    deck.write_text(deck_text, encoding="utf-8")
+    server = ServerProcess(tmp_path).start("--deck", str(deck))
+    browse = Browse(browser, server)
+    try:
+        yield browse, server
+        browse.check()
+    finally:
+        browse.close()
+        server.stop()
 
 
 # Words the deck check accepts that no phone line holds: Dutch compounds and web addresses.

@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     control,
     expect,
     screenshot,
+    serving_deck,
     settle,
 )
 from tests.browser.layout import WORDS, layout_problems, longest_deck, text_of
@@ -150,18 +151,11 @@ QUESTION_BLOCKS = [
 
 
 def test_the_longest_questions_fit_every_projector(browser: Browser, tmp_path: Path) -> None:
-    deck = tmp_path / "longest-questions.toml"
     # Without premoderation every question is in the list at once, as the hall sends it.
     unmoderated = 'language = "nl"\n\n[qa]\npremoderation = false'
-    deck.write_text(longest_deck(2).replace('language = "nl"', unmoderated, 1), encoding="utf-8")
-    server = ServerProcess(tmp_path).start("--deck", str(deck))
-    browse = Browse(browser, server)
-    try:
+    deck = longest_deck(2).replace('language = "nl"', unmoderated, 1)
+    with serving_deck(browser, tmp_path, "longest-questions.toml", deck) as (browse, server):
         run_longest_questions(browse, server)
-        browse.check()
-    finally:
-        browse.close()
-        server.stop()
 
 
 def run_longest_questions(browse: Browse, server: ServerProcess) -> None:

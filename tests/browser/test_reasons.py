@@ -21,6 +21,7 @@ from tests.browser.helpers import (
     expect_projector_results,
     reveal,
     screenshot,
+    serving_deck,
     settle,
     vote,
 )
@@ -224,16 +225,11 @@ def side(number: int) -> str:
 def test_the_longest_reasons_fit_every_projector(
     browser: Browser, tmp_path: Path, options: int
 ) -> None:
-    deck = tmp_path / f"longest-{options}.toml"
-    deck.write_text(longest_deck(options), encoding="utf-8")
-    server = ServerProcess(tmp_path).start("--deck", str(deck))
-    browse = Browse(browser, server)
-    try:
+    with serving_deck(browser, tmp_path, f"longest-{options}.toml", longest_deck(options)) as (
+        browse,
+        server,
+    ):
         run_longest_reasons(browse, server, options)
-        browse.check()
-    finally:
-        browse.close()
-        server.stop()
 
 
 def run_longest_reasons(browse: Browse, server: ServerProcess, options: int) -> None:

@@ -20,6 +20,7 @@ from tests.browser.helpers import (
     control,
     expect,
     screenshot,
+    serving_deck,
     settle,
     vote,
 )
@@ -168,11 +169,10 @@ def test_results_page_fits_a_phone(browse: Browse, server: ServerProcess) -> Non
 
 def test_results_page_fits_a_phone_with_long_words(browser: Browser, tmp_path: Path) -> None:
     """Words longer than a phone's line (the deck check allows them) break inside it."""
-    deck = tmp_path / "long-words.toml"
-    deck.write_text(LONG_WORDS_DECK, encoding="utf-8")
-    server = ServerProcess(tmp_path).start("--deck", str(deck))
-    browse = Browse(browser, server)
-    try:
+    with serving_deck(browser, tmp_path, "long-words.toml", LONG_WORDS_DECK) as (
+        browse,
+        server,
+    ):
         first_round(browse, server, "Ziektekostenverzekeringspremies")
         page = browse.page("results page, phone", PHONE)
         page.goto(server.urls["moderator"].replace("/moderator?", "/results?"))
@@ -184,7 +184,3 @@ def test_results_page_fits_a_phone_with_long_words(browser: Browser, tmp_path: P
             found = layout_problems(page, [*REPORT_BLOCKS, ".report-context li"], scrolls=True)
             problems += [f"{width}x{height}: {problem}" for problem in found]
         assert not problems, "\n".join(problems[:40])
-        browse.check()
-    finally:
-        browse.close()
-        server.stop()

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     expect,
     reveal,
     screenshot,
+    serving_deck,
     settle,
     vote,
 )
@@ -161,16 +162,11 @@ class Screens:
 def test_every_screen_fits_the_longest_deck(browser: Browser, tmp_path: Path, options: int) -> None:
     if ZBARIMG is None:
         pytest.fail("zbarimg not found: apt-get install zbar-tools")
-    deck = tmp_path / f"longest-{options}.toml"
-    deck.write_text(longest_deck(options), encoding="utf-8")
-    server = ServerProcess(tmp_path).start("--deck", str(deck))
-    browse = Browse(browser, server)
-    try:
+    with serving_deck(browser, tmp_path, f"longest-{options}.toml", longest_deck(options)) as (
+        browse,
+        server,
+    ):
         run_through_every_screen(browse, server, tmp_path, options)
-        browse.check()
-    finally:
-        browse.close()
-        server.stop()
 
 
 def run_through_every_screen(
@@ -230,16 +226,11 @@ def take_readme_screenshots(presenter: Page) -> None:
 def test_long_words_stay_on_the_phone_screens(browser: Browser, tmp_path: Path) -> None:
     """A word longer than a phone's line wraps inside the screen: the vote page and the
     moderator's page never get wider than the phone."""
-    deck = tmp_path / "long-words.toml"
-    deck.write_text(LONG_WORDS_DECK, encoding="utf-8")
-    server = ServerProcess(tmp_path).start("--deck", str(deck))
-    browse = Browse(browser, server)
-    try:
+    with serving_deck(browser, tmp_path, "long-words.toml", LONG_WORDS_DECK) as (
+        browse,
+        server,
+    ):
         run_long_words(browse, server)
-        browse.check()
-    finally:
-        browse.close()
-        server.stop()
 
 
 def run_long_words(browse: Browse, server: ServerProcess) -> None:
