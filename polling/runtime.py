@@ -53,6 +53,37 @@ def blocking_runner(async_mode: str) -> Callable[..., Any]:
     return lambda function, *args: function(*args)  # already on an OS thread
 
 
+class GreenSignal:
+    """A one-shot signal for one green thread to wait on, under eventlet: a bare
+    `eventlet.event.Event` costs far less than a monkey-patched `threading.Event` (a condition,
+    its locks and a waiter lock each time), and the vote writer makes one for every vote."""
+
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        from eventlet.event import Event
+
+        self.event = Event()
+
+    def set(self) -> None:
+        if not self.event.ready():
+            self.event.send(True)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once set; False if `timeout` seconds passed first."""
+        return self.event.wait(timeout) is True
+
+
+def one_shot_signal(async_mode: str) -> Callable[[], Any]:
+    """A factory of signals that are set once and waited on once (`set()`, `wait(timeout)`
+    returning whether it was set), the cheapest the async mode has."""
+    if async_mode == "eventlet":
+        return GreenSignal
+    import threading  # patched by gevent: its Event is already a green one
+
+    return threading.Event
+
+
 def listen(async_mode: str, host: str, port: int) -> Any:
     """Bind the listening socket (port 0 picks a free one); returns the socket.
 

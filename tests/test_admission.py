@@ -22,7 +22,7 @@ from polling.realtime.admission import (
     Admission,
     Busy,
 )
-from polling.realtime.lag import WINDOW, LoopLag
+from polling.realtime.lag import UNREAD_SECONDS, WINDOW, LoopLag
 from polling.shedding import SheddingListener
 from tests.server_process import ServerProcess
 from tests.support import WAIT, Client, handshake
@@ -165,6 +165,24 @@ def test_the_loop_lag_is_the_mean_of_the_last_window(monkeypatch):
     now[0] += WINDOW * 2
     assert lag.current() == 0.0
     assert len(started) == 1
+
+
+def test_the_loop_lag_is_measured_only_while_handshakes_read_it(monkeypatch):
+    """A hall that only votes costs no timer twenty times a second; the next knock measures."""
+    now = [1000.0]
+    monkeypatch.setattr(loop_lag.time, "monotonic", lambda: now[0])
+
+    def sleep(seconds):
+        now[0] += seconds + 0.02  # every tick 20 ms late
+
+    started = []
+    lag = LoopLag(sleep=sleep, start_task=started.append)
+    lag.current()
+    started[0]()  # the measuring task: it returns once nobody read it for UNREAD_SECONDS
+    assert now[0] >= 1000.0 + UNREAD_SECONDS
+    assert lag.current() == 0.0 and len(started) == 2  # forgotten, and measured again
+    lag.note(0.02)
+    assert lag.current() == 0.02
 
 
 def test_a_server_whose_loop_runs_late_turns_phones_away_but_not_screens(tmp_path):

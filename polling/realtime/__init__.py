@@ -8,7 +8,7 @@ from polling import db, socketio
 from polling.domain.limits import default_limits
 from polling.metrics import Metrics
 from polling.realtime import (
-    handlers,  # noqa: F401 - registers the Socket.IO handlers
+    handlers,  # registers the Socket.IO handlers (and gives the vote's, see below)
     questions,  # registers the questions' handlers too
     reasons,  # and the reasons'
     reserved,
@@ -19,7 +19,7 @@ from polling.realtime.countdown import Countdown
 from polling.realtime.flood import FloodGuard
 from polling.realtime.lag import LoopLag
 from polling.realtime.vote_writer import VoteWriter
-from polling.runtime import blocking_runner
+from polling.runtime import blocking_runner, one_shot_signal
 
 __all__ = ["event_deleted", "init_app"]
 
@@ -50,7 +50,9 @@ def init_app(app: Flask) -> None:
         engine=db.dedicated_engine(),
         run_blocking=blocking_runner(app.config["ASYNC_MODE"]),
         create_event=socketio.server.eio.create_event,
+        create_signal=one_shot_signal(app.config["ASYNC_MODE"]),
         sleep=socketio.sleep,
         start_task=socketio.start_background_task,
         metrics=metrics,
     )
+    socketio.server.on("vote", handlers.vote_handler(app), namespace="/")

@@ -6,10 +6,11 @@ Handlers are thin: check who is asking, validate the payload, call a domain func
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from flask import current_app, request, session
+from flask import Flask, current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,11 @@ class Identity:
     participant_id: int | None = None
 
 
+# Where a connection's Identity is kept: in its WSGI environ, which python-socketio keeps for
+# the connection, so that the vote handler finds it without Flask's request context.
+IDENTITY = "polling.identity"
+
+
 def error(code: str, message: str) -> dict[str, Any]:
     """The body of every refused request: a stable code and a sentence."""
     return {"ok": False, "error": code, "message": message}
@@ -63,7 +69,7 @@ def on_connect(auth: Any = None) -> None:
         raise ConnectionRefusedError(
             refused.message, error(refused.code, refused.message)
         ) from None
-    session["identity"] = asdict(identity)
+    request.environ[IDENTITY] = identity
     current_app.extensions["polling_metrics"].connect(identity.role)
     _flood().joined(_sid(), session.get("participant") if identity.role == AUDIENCE else None)
     join_room(room(identity.event_id, identity.role))
@@ -97,34 +103,50 @@ def on_sync(_data: Any = None, *_extra: Any) -> dict[str, Any]:
         return error(refused.code, refused.message)
 
 
-@socketio.on("vote")
-def on_vote(data: Any = None, *_extra: Any) -> dict[str, Any]:
-    """Record a vote; the ack says ok only after the vote is committed.
+def vote_handler(app: Flask) -> Callable[..., dict[str, Any]]:
+    """The handler of "vote", to register on the Socket.IO server itself (polling.realtime
+    does), not through Flask-SocketIO like the others.
 
-    Arguments after the first are ignored, here and in every handler: each is acknowledged.
+    The vote is the event a whole hall sends within seconds. Flask-SocketIO runs each handler
+    in a Flask request context (a request object, its URL matched, the session), and a vote
+    needs none of it: who votes is kept on the connection (IDENTITY), and what it uses is
+    taken from the app once, here.
     """
-    identity = _identity()
-    if identity is None or identity.participant_id is None:
-        return error("not_audience", "Only the audience can vote.")
-    fields = data if isinstance(data, dict) else {}
-    round_id, choice = fields.get("round"), fields.get("choice")
-    if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
-        return error("bad_request", "Send {round: <id>, choice: <option key>}.")
-    if not storable(choice):  # a lone surrogate is no option's key (and no database's text)
-        return error("unknown_option", f"{choice!r} is not an option of this statement.")
-    limits = _limits()
-    if not limits.votes_per_connection.allow(_sid()) or not (
-        limits.votes_per_participant.allow(identity.participant_id)
-    ):
-        return TOO_FAST
-    try:
-        _writer().cast_vote(identity.participant_id, round_id, choice)
-    except Refused as refused:
-        return error(refused.code, refused.message)
-    _tallies().vote_committed(identity.event_id)
-    # A changed vote moves its reason to the other side.
-    current_app.extensions["polling_reasons"].vote_committed(identity.event_id)
-    return {"ok": True, "round": round_id, "choice": choice}
+    server = socketio.server
+    limits: Limits = app.extensions["polling_limits"]
+    writer: VoteWriter = app.extensions["polling_writer"]
+    tallies: TallyPublisher = app.extensions["polling_tallies"]
+    reasons_publisher = app.extensions["polling_reasons"]
+
+    def on_vote(sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
+        """Record a vote; the ack says ok only after the vote is committed.
+
+        Arguments after the first are ignored, here and in every handler: each is
+        acknowledged.
+        """
+        identity = (server.get_environ(sid) or {}).get(IDENTITY)
+        if not isinstance(identity, Identity) or identity.participant_id is None:
+            return error("not_audience", "Only the audience can vote.")
+        fields = data if isinstance(data, dict) else {}
+        round_id, choice = fields.get("round"), fields.get("choice")
+        if not _is_id(round_id) or not isinstance(choice, str) or len(choice) > 64:
+            return error("bad_request", "Send {round: <id>, choice: <option key>}.")
+        if not storable(choice):  # a lone surrogate is no option's key (nor database text)
+            return error("unknown_option", f"{choice!r} is not an option of this statement.")
+        if not limits.votes_per_connection.allow(sid) or not (
+            limits.votes_per_participant.allow(identity.participant_id)
+        ):
+            return TOO_FAST
+        try:
+            writer.cast_vote(identity.participant_id, round_id, choice)
+        except Refused as refused:
+            return error(refused.code, refused.message)
+        tallies.vote_committed(identity.event_id)
+        # A changed vote moves its reason to the other side.
+        reasons_publisher.vote_committed(identity.event_id)
+        return {"ok": True, "round": round_id, "choice": choice}
+
+    return on_vote
 
 
 @socketio.on("control")
@@ -213,8 +235,8 @@ def _screen_identity(event: Content, role: str, key: Any) -> Identity:
 
 
 def _identity() -> Identity | None:
-    stored = session.get("identity")
-    return Identity(**stored) if isinstance(stored, dict) else None
+    identity = request.environ.get(IDENTITY)
+    return identity if isinstance(identity, Identity) else None
 
 
 def _check_event(db_session: Session, identity: Identity) -> Event:

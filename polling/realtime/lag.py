@@ -8,6 +8,9 @@ wait; the mean lateness over the last WINDOW seconds is what admission control r
 (polling.realtime.admission) to turn new handshakes away before they cost anything. The mean,
 not the largest: one pause (a garbage collection, a state sent to a full hall) is over once it
 is measured, while a process that takes on too much is late at every tick.
+
+Only handshakes read it, so it is measured only while phones knock: a hall that votes (or
+sits through the discussion) costs no timer twenty times a second.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 
 INTERVAL = 0.05
 WINDOW = 1.0
+# Measuring stops when nobody read the lateness for this long; the next read starts it again.
+UNREAD_SECONDS = 10.0
 
 
 class LoopLag:
@@ -31,9 +36,12 @@ class LoopLag:
         self.start_task = start_task
         self.samples: deque[tuple[float, float]] = deque()  # (when, seconds late)
         self.running = False
+        self.read_at = time.monotonic()
 
     def current(self) -> float:
-        """The mean lateness, in seconds, of the loop's timers over the last WINDOW."""
+        """The mean lateness, in seconds, of the loop's timers over the last WINDOW (0 when
+        it was not being measured: the first handshakes after a quiet time get in)."""
+        self.read_at = time.monotonic()
         if not self.running:
             self.running = True
             self.start_task(self._run)
@@ -52,7 +60,9 @@ class LoopLag:
             self.samples.popleft()
 
     def _run(self) -> None:
-        while True:
+        while time.monotonic() - self.read_at < UNREAD_SECONDS:
             started = time.monotonic()
             self.sleep(INTERVAL)
             self.note(max(0.0, time.monotonic() - started - INTERVAL))
+        self.running = False
+        self.samples.clear()

@@ -44,16 +44,22 @@ class VoteWriter:
     """Collects jobs from handlers and writes them in batches.
 
     `run_blocking(function, *args)` runs a function on an OS thread and waits for it without
-    blocking the event loop; `create_event`, `sleep` and `start_task` come from the async
-    mode in use (see `polling.runtime` and `polling.realtime.handlers`).
+    blocking the event loop; `create_event` (a reusable event), `create_signal` (a one-shot
+    one, one per job), `sleep` and `start_task` come from the async mode in use (see
+    `polling.runtime` and `polling.realtime`).
     """
 
     engine: Engine
     run_blocking: Callable[..., Any]
     create_event: Callable[[], Any]
+    create_signal: Callable[[], Any]
     sleep: Callable[[float], None]
     start_task: Callable[[Callable[[], None]], Any]
-    window: float = 0.01  # seconds to gather a batch once the first job arrived
+    # Seconds to gather a batch once its first job arrived. Each batch costs a turn of the
+    # event loop, a trip to an OS thread and a durable commit, whatever its size: at 100 votes
+    # a second, 25 ms instead of 10 took a third off the server's CPU per vote, for 15 ms more
+    # before a "✓" (docs/performance.md).
+    window: float = 0.025
     pending: list[Job] = field(default_factory=list)
     connection: Connection | None = None
     metrics: Metrics = field(default_factory=Metrics)
@@ -118,13 +124,15 @@ class VoteWriter:
         return participant_id
 
     def _submit(self, write: Callable[[Connection], Any], *, is_vote: bool = False) -> Any:
-        job = Job(write=write, done=self.create_event(), is_vote=is_vote)
+        job = Job(write=write, done=self.create_signal(), is_vote=is_vote)
         with self.lock:
             self.pending.append(job)
+            first = len(self.pending) == 1
             if not self.started:
                 self.started = True
                 self.start_task(self._run)
-        self.wakeup.set()
+        if first:  # the writer sleeps until a batch begins; later jobs join that batch
+            self.wakeup.set()
         if not job.done.wait(WAIT_SECONDS):
             raise WriteFailed("busy", "The server is busy; please try again.")
         if job.error is not None:
