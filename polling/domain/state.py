@@ -262,10 +262,10 @@ _CURRENT_TALLY = (
 )
 
 
-def current_tally(session: Session, event_id: int) -> tuple[Tally, TallySettings] | None:
+def current_tally(reader: Reader, event_id: int) -> tuple[Tally, TallySettings] | None:
     """The tally of the round on screen and who may see it, or None if no round is on screen
     (or the event is gone). Counted as `round_tally` counts."""
-    rows = session.connection().execute(_CURRENT_TALLY, {"event_id": event_id}).all()
+    rows = connection_of(reader).execute(_CURRENT_TALLY, {"event_id": event_id}).all()
     if not rows:
         return None
     first = rows[0]

@@ -232,7 +232,7 @@ _DUE_ROUNDS = (
 )
 
 
-def close_due_rounds(session: Session, now: datetime | None = None) -> list[int]:
+def close_due_rounds(session: Session | Connection, now: datetime | None = None) -> list[int]:
     """Close every open round whose countdown has run out; commit; return their events' ids.
 
     Each round is closed by a conditional UPDATE, so when several server processes run this

@@ -90,9 +90,10 @@ class TallyPublisher:
         """Send the current round's tally (if any) to the presenter and moderator rooms, and
         after a join the number of phones that joined. `since` is when the oldest vote it
         brings was committed (for the lag in /metrics)."""
-        with self.app.app_context(), db.session() as db_session:
-            current = state.current_tally(db_session, event_id)
-            count = participants(db_session, event_id) if joined else None
+        # A Core connection, not an ORM session: this runs a few times a second all vote long.
+        with db.connect() as connection:
+            current = state.current_tally(connection, event_id)
+            count = participants(connection, event_id) if joined else None
         for role in SCREENS:
             if count is not None:
                 socketio.emit("presence", {"joined": count}, to=room(event_id, role))

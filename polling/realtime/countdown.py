@@ -44,9 +44,10 @@ class Countdown:
         always, and the one write per round is a short UPDATE (the main pool must not be used
         from OS threads; see polling.database.make_engine).
         """
+        # A Core connection, not an ORM session: the look runs four times a second all day.
+        with db.connect() as connection:
+            closed = voting.close_due_rounds(connection)
         with self.app.app_context():
-            with db.session() as db_session:
-                closed = voting.close_due_rounds(db_session)
             for event_id in closed:
                 broadcast_state(event_id)
         return closed
