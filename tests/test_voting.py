@@ -14,7 +14,7 @@ from polling.domain.models import Event, Vote, utcnow
 from polling.domain.retention import purge
 from polling.domain.state import current_tally, snapshot
 from polling.domain.tally import Tally
-from polling.domain.voting import cast_vote, control, join
+from polling.domain.voting import cast_vote, cast_votes, control, join
 from tests.support import app_settings
 
 
@@ -94,6 +94,46 @@ def test_vote_counts_once_and_can_be_changed(event):
     vote(event.id, "phone-b", "agree")
     vote(event.id, "phone-a", "disagree")
     assert counts(event.id) == {"agree": 1, "disagree": 1}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_batch_of_votes_is_written_as_each_alone_would_be(request, tmp_path, deck, database):
+    """The vote writer executes the votes of a batch at once: each is still counted once, and
+    each refused one is refused for its own reason, on either database."""
+    settings = app_settings(tmp_path)
+    if database == "postgresql":
+        settings["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    from polling.domain.events import create_event
+
+    with create_app(settings).app_context():
+        with db.session() as session:
+            event = create_event(session, deck)
+            other = create_event(session, deck)
+        act(event.id, "next", "open")
+        round_id = current_round_id(event.id)
+        a, b, c = (participant(event.id, f"phone-{n}") for n in "abc")
+        outsider = participant(other.id, "phone")
+        with db.engine.begin() as connection:
+            assert cast_votes(connection, [(a, round_id, "agree"), (b, round_id, "agree")]) == [
+                None,
+                None,
+            ]
+        with db.engine.begin() as connection:
+            refusals = cast_votes(
+                connection,
+                [
+                    (a, round_id, "disagree"),  # a changed vote
+                    (c, round_id, "maybe"),
+                    (outsider, round_id, "agree"),
+                    (c, round_id, "agree"),
+                    (c, round_id, "disagree"),  # changed within the batch
+                ],
+            )
+        codes = [refusal.code if refusal else None for refusal in refusals]
+        assert codes == [None, "unknown_option", "unknown_round", None, None]
+        assert counts(event.id) == {"agree": 1, "disagree": 2}
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(Vote)) == 3
 
 
 def test_vote_refused_before_voting_opens_and_after_it_closes(event):

@@ -9,10 +9,11 @@ only then wakes the handlers. So a "✓" still means the vote is on disk.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,9 @@ class Job:
     done: Any  # an event of the async mode in use
     result: Any = None
     error: Refused | None = None
-    is_vote: bool = False
+    # A vote's (participant id, round id, choice): the votes next to each other in a batch
+    # are written by one statement, executed for all of them at once.
+    vote: voting.Ballot | None = None
 
 
 @dataclass
@@ -78,7 +81,8 @@ class VoteWriter:
         """Record a vote; returns once it is committed, raises VotingError if the rules refuse it,
         WriteFailed if it could not be saved."""
         self.last_vote = time.monotonic()
-        self._submit(lambda c: voting.cast_vote(c, participant_id, round_id, choice), is_vote=True)
+        ballot = (participant_id, round_id, choice)
+        self._submit(lambda c: voting.cast_vote(c, *ballot), vote=ballot)
 
     def upvote(self, participant_id: int, question_id: int, up: bool) -> int:
         """Upvote a question or withdraw it; returns its upvotes once committed, raises
@@ -123,8 +127,10 @@ class VoteWriter:
         participant_id: int = self._submit(lambda c: voting.join(c, event_id, token))
         return participant_id
 
-    def _submit(self, write: Callable[[Connection], Any], *, is_vote: bool = False) -> Any:
-        job = Job(write=write, done=self.create_signal(), is_vote=is_vote)
+    def _submit(
+        self, write: Callable[[Connection], Any], *, vote: voting.Ballot | None = None
+    ) -> Any:
+        job = Job(write=write, done=self.create_signal(), vote=vote)
         with self.lock:
             self.pending.append(job)
             first = len(self.pending) == 1
@@ -172,18 +178,25 @@ class VoteWriter:
                 except Exception:
                     log.exception("a vote or join could not be written")
                     job.error = _storage_error()
-        self.metrics.votes += sum(1 for job in batch if job.is_vote and job.error is None)
+        self.metrics.votes += sum(1 for job in batch if job.vote and job.error is None)
 
     def _write(self, jobs: list[Job]) -> None:
         connection = self._connection()
         try:
             with connection.begin():
-                for job in jobs:
-                    job.error = None
-                    try:
-                        job.result = job.write(connection)
-                    except Refused as refused:
-                        job.error = refused
+                for run in _runs(jobs):
+                    if len(run) > 1:
+                        ballots = [job.vote for job in run if job.vote is not None]
+                        refusals = voting.cast_votes(connection, ballots)
+                        for job, refusal in zip(run, refusals, strict=True):
+                            job.error = refusal
+                        continue
+                    for job in run:
+                        job.error = None
+                        try:
+                            job.result = job.write(connection)
+                        except Refused as refused:
+                            job.error = refused
         except Exception:
             # The connection may be broken (database restarted): take a new one next time.
             self.connection = None
@@ -195,6 +208,16 @@ class VoteWriter:
         if self.connection is None:
             self.connection = self.engine.connect()
         return self.connection
+
+
+def _runs(jobs: list[Job]) -> Iterator[list[Job]]:
+    """The jobs in order, the votes next to each other together (in the order they came: a
+    reason given right after its vote must find it written)."""
+    for is_vote, run in itertools.groupby(jobs, key=lambda job: job.vote is not None):
+        if is_vote:
+            yield list(run)
+        else:
+            yield from ([job] for job in run)
 
 
 def _storage_error() -> WriteFailed:
