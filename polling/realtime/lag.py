@@ -22,8 +22,9 @@ from typing import Any
 
 INTERVAL = 0.05
 WINDOW = 1.0
-# Measuring stops when nobody read the lateness for this long; the next read starts it again.
-UNREAD_SECONDS = 10.0
+# Measuring stops when nobody read the lateness for this long (a hall is in: votes start
+# within seconds of the last joins); the next read starts it again.
+UNREAD_SECONDS = 2.0
 
 
 class LoopLag:
