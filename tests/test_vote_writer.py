@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from polling import db
 from polling.domain.errors import VotingError
 from polling.domain.models import Event
+from polling.domain.state import current_tally
 from polling.domain.voting import control, join
 from polling.metrics import Metrics
 from polling.realtime.vote_writer import VoteWriter
-from tests.test_voting import counts
 
 # Long enough that jobs submitted together by a few threads always share a batch.
 WINDOW = 0.5
@@ -30,6 +30,11 @@ def writer() -> VoteWriter:
         window=WINDOW,
         metrics=Metrics(),
     )
+
+
+def counts(event_id: int) -> dict[str, int]:
+    with db.connect() as connection:
+        return current_tally(connection, event_id)[0].counts
 
 
 def voting_open(event: Event) -> int:
